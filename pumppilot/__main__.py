@@ -1,0 +1,3 @@
+from pumppilot.cli import main
+
+main()

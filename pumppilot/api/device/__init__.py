@@ -1,0 +1,1 @@
+"""The REST shim that ESP32 boards poll."""

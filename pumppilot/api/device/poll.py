@@ -1,0 +1,80 @@
+"""`GET /api/esp32/poll`: the board asks whether its motor may run.
+
+Every answer that is not a 200 says OFF, so a board that only reads `motor` fails safe.
+"""
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from pumppilot.api.bearer import bearer_token
+from pumppilot.engines import devices
+from pumppilot.engines.devices import DeviceReport, PollAnswer
+from pumppilot.errors import BadUserInput, PumpPilotError
+from pumppilot.runtime import Runtime
+
+STATUS_BY_CODE = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "SUSPENDED": 403,
+    "NOT_FOUND": 404,
+    "BAD_USER_INPUT": 400,
+    "CONFLICT": 409,
+}
+TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "off", "no"})
+
+
+async def poll_endpoint(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    params = request.query_params
+    try:
+        answer = await devices.poll(
+            admin_id=params.get("adminId", ""),
+            device_id=params.get("deviceId", ""),
+            key=bearer_token(request.headers.get("authorization")),
+            report=DeviceReport(
+                load_shedding=_flag(params.get("loadShedding"), "loadShedding"),
+                ready=_flag(params.get("ready"), "ready"),
+                output_on=_flag(params.get("output"), "output"),
+            ),
+            settings=runtime.settings,
+            clock=runtime.clock,
+        )
+    except PumpPilotError as exc:
+        return device_error(exc)
+
+    return JSONResponse(_body(answer), headers={"Cache-Control": "no-store"})
+
+
+def device_error(exc: PumpPilotError) -> JSONResponse:
+    status = STATUS_BY_CODE.get(exc.code, 500)
+    return JSONResponse(
+        {"motor": "OFF", "error": {"code": exc.code, "message": exc.message}},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _flag(value: str | None, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadUserInput(f"{name} must be 1 or 0")
+
+
+def _body(answer: PollAnswer) -> dict[str, object]:
+    return {
+        "motor": "ON" if answer.motor_on else "OFF",
+        "state": answer.state,
+        "holdReason": answer.hold_reason,
+        "remainingSeconds": answer.remaining_seconds,
+        "leaseSeconds": answer.lease_seconds,
+        "pollSeconds": answer.poll_seconds,
+        "seq": answer.seq,
+        "serverTime": answer.server_time,
+    }

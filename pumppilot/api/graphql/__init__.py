@@ -1,0 +1,1 @@
+"""The GraphQL API: Strawberry types and thin resolvers over the engines."""

@@ -1,0 +1,63 @@
+"""Every GraphQL error leaves with `extensions.code`; unexpected ones leave masked."""
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from pumppilot.errors import PumpPilotError
+
+log = logging.getLogger(__name__)
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+REQUEST_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for a fault in our code, as opposed to a refusal or a bad document."""
+    original = error.original_error
+    return original is not None and not isinstance(original, PumpPilotError | GraphQLError)
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, PumpPilotError):
+        return _with(error, original.message, original.code, original)
+
+    if is_unexpected(error):
+        return _with(error, "internal error; it has been logged", INTERNAL, None)
+
+    return _with(error, error.message, _document_code(error), original)
+
+
+def _document_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return PARSE_FAILED
+    # Variable values that do not fit their declared types are the caller's input.
+    if error.message.startswith("Variable '$"):
+        return BAD_USER_INPUT
+    return VALIDATION_FAILED if error.path is None else INTERNAL
+
+
+def _with(error: GraphQLError, message: str, code: str, original: Exception | None) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error) for error in result.errors]

@@ -1,0 +1,68 @@
+"""The Starlette application: routes, JSON errors and the store's lifetime."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from pumppilot.api.device.poll import poll_endpoint
+from pumppilot.api.graphql.schema import schema
+from pumppilot.api.graphql.view import GraphQLView, json_error
+from pumppilot.auth.tokens import TokenSigner
+from pumppilot.clock import Clock, SystemClock
+from pumppilot.config import Settings, resolve_token_secret
+from pumppilot.runtime import Runtime
+from pumppilot.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    """Build the app; the store opens when the app starts and closes when it stops."""
+    clock = clock or SystemClock()
+    signer = TokenSigner(resolve_token_secret(settings), settings.token_ttl_seconds, clock)
+    runtime = Runtime(settings=settings, clock=clock, signer=signer)
+    graphql = GraphQLView(schema, runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await open_store(settings)
+        app.state.store = store
+        log.info("PumpPilot ready")
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/api/esp32/poll", poll_endpoint, methods=["GET"]),
+            Route("/healthz", _health, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app
+
+
+async def _health(request: Request) -> Response:
+    await request.app.state.store.database.command("ping")
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_error(exc.detail, "HTTP_ERROR", exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return json_error("internal error; it has been logged", "INTERNAL_SERVER_ERROR", 500)

@@ -1,0 +1,128 @@
+"""The `pumppilot` command: run the service, run the demo, export the contracts."""
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from pumppilot.clock import SystemClock
+from pumppilot.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="PumpPilot: shared water pumps.", no_args_is_help=True)
+log = logging.getLogger("pumppilot")
+
+SCHEMA_FILE = Path("schema") / "schema.graphql"
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on (PUMPPILOT_PORT).")]
+
+
+def main() -> None:
+    app()
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        typer.echo(f"pumppilot: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    # Logging is configured here, at the entry point, and nowhere else.
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return settings
+
+
+def _serve(settings: Settings) -> None:
+    from pumppilot.app import create_app  # noqa: PLC0415
+
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:
+        typer.echo(f"pumppilot: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # Boards poll every few seconds; keep their connections open across polls.
+        timeout_keep_alive=settings.poll_seconds * 3,
+    )
+
+
+@app.command()
+def serve(port: PortOption = None) -> None:
+    """Run the service with the settings from the environment."""
+    _serve(_settings(port=port))
+
+
+@app.command()
+def demo(port: PortOption = None) -> None:
+    """Create the demo data (once), print how to use it, then run the service."""
+    from pumppilot.demo import seed_demo  # noqa: PLC0415
+    from pumppilot.store import open_store  # noqa: PLC0415
+
+    settings = _settings(port=port)
+
+    async def seed() -> object:
+        store = await open_store(settings)
+        try:
+            return await seed_demo(settings.data_dir, SystemClock())
+        finally:
+            await store.close()
+
+    creds = asyncio.run(seed())
+    _print_demo(settings, creds)
+    _serve(settings)
+
+
+@app.command("export-schema")
+def export_schema(
+    path: Annotated[Path, typer.Option(help="Where to write the SDL.")] = SCHEMA_FILE,
+    check: Annotated[bool, typer.Option(help="Only check that the file is current.")] = False,
+) -> None:
+    """Write the GraphQL SDL that clients build against."""
+    from pumppilot.api.graphql.sdl import current_sdl  # noqa: PLC0415
+
+    sdl = current_sdl()
+    if check:
+        if not path.exists() or path.read_text() != sdl:
+            typer.echo(f"{path} is stale: run `pumppilot export-schema`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{path} is current")
+        return
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sdl)
+    typer.echo(f"wrote {path}")
+
+
+def _print_demo(settings: Settings, creds: object) -> None:
+    from pumppilot.demo import DemoCredentials  # noqa: PLC0415
+
+    assert isinstance(creds, DemoCredentials)
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "",
+        "PumpPilot demo",
+        f"  GraphiQL      {base}/graphql",
+        f"  data          {settings.data_dir.resolve()}",
+        "",
+        "  accounts (identifier / password):",
+    ]
+    lines += [f"    {name:<8} {password}" for name, password in creds.passwords.items()]
+    lines += ["", "  devices (poll with the key as 'Authorization: Bearer <key>'):"]
+    for tenant, info in creds.tenants.items():
+        lines += [
+            f"    {tenant}: {base}/api/esp32/poll?adminId={info.admin_id}&deviceId=pump-1",
+            f"    {' ' * len(tenant)}  key {info.device_key}",
+        ]
+    typer.echo("\n".join([*lines, ""]))

@@ -1,0 +1,96 @@
+"""Settings read from the environment and an optional `.env` file."""
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_SECRET_FILE = "token-secret"  # noqa: S105 -- a file name, not a secret
+MIN_SECRET_LENGTH = 32
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment, with safe defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PUMPPILOT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    mongodb_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("MONGODB_URI", "PUMPPILOT_MONGODB_URI")
+    )
+    database: str = "pumppilot"
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    token_secret: str | None = Field(default=None, min_length=MIN_SECRET_LENGTH)
+    token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    poll_seconds: int = Field(default=5, ge=1, le=300)
+    lease_seconds: int = Field(default=15, ge=2, le=900)
+    offline_after_seconds: int = Field(default=30, ge=2, le=3600)
+    log_level: LogLevel = "INFO"
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_poll(self) -> "Settings":
+        # A lease shorter than the poll interval would switch the motor off between polls.
+        if self.lease_seconds <= self.poll_seconds:
+            raise ValueError("PUMPPILOT_LEASE_SECONDS must be longer than PUMPPILOT_POLL_SECONDS")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongodb_uri
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    if not field:
+        return f"invalid configuration: {first['msg'].removeprefix('Value error, ')}"
+
+    name = field.upper() if field.upper() == "MONGODB_URI" else f"PUMPPILOT_{field.upper()}"
+    return f"invalid setting {name}: {first['msg']}"
+
+
+def resolve_token_secret(settings: Settings) -> str:
+    """The signing secret: configured, or generated once and kept in the data directory.
+
+    A generated secret is only allowed with the embedded store: a real deployment runs
+    several workers, which must all sign with the same configured secret.
+    """
+    if settings.token_secret:
+        return settings.token_secret
+
+    if not settings.embedded:
+        raise ConfigError(
+            "missing setting PUMPPILOT_TOKEN_SECRET: required when MONGODB_URI is set"
+        )
+
+    path = settings.data_dir / TOKEN_SECRET_FILE
+    if path.exists():
+        secret = path.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"token secret in {path} is shorter than {MIN_SECRET_LENGTH} chars")
+        return secret
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret

@@ -1,0 +1,26 @@
+"""Which tenant a call acts on: always the caller's own, unless the master names one."""
+
+from beanie import PydanticObjectId
+
+from pumppilot.engines.accounts import Caller
+from pumppilot.engines.ids import parse_id
+from pumppilot.errors import BadUserInput, NotFound
+from pumppilot.models import Admin, Role
+
+
+async def tenant_for(caller: Caller, named: str | None) -> PydanticObjectId:
+    """The tenant the caller may act on; another tenant's id reads as one that is not there."""
+    if caller.role is not Role.MASTER:
+        assert caller.tenant_id is not None
+        if named is not None and named != str(caller.tenant_id):
+            raise NotFound("no such tenant")
+        return caller.tenant_id
+
+    if named is None:
+        raise BadUserInput("the master admin must name a tenant with tenantId")
+
+    tenant_id = parse_id(named, what="tenantId")
+    admin = await Admin.get(tenant_id)
+    if admin is None or admin.role is not Role.ADMIN:
+        raise NotFound("no such tenant")
+    return tenant_id

@@ -1,0 +1,46 @@
+"""Beanie documents, one per collection. No rules live here: those are in `engines`."""
+
+from beanie import Document
+
+from pumppilot.models.accounts import Admin, Role, User
+from pumppilot.models.runs import ACTIVE_STATUSES, EndReason, Run, RunStatus, status_fields
+from pumppilot.models.security import AuditEntry, Device, Session
+from pumppilot.models.wallet import (
+    LedgerEntry,
+    LedgerKind,
+    MinuteRequest,
+    MinuteRequestStatus,
+    UsageRecord,
+)
+
+DOCUMENT_MODELS: tuple[type[Document], ...] = (
+    Admin,
+    User,
+    Run,
+    UsageRecord,
+    MinuteRequest,
+    Session,
+    Device,
+    LedgerEntry,
+    AuditEntry,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DOCUMENT_MODELS",
+    "Admin",
+    "AuditEntry",
+    "Device",
+    "EndReason",
+    "LedgerEntry",
+    "LedgerKind",
+    "MinuteRequest",
+    "MinuteRequestStatus",
+    "Role",
+    "Run",
+    "RunStatus",
+    "Session",
+    "UsageRecord",
+    "User",
+    "status_fields",
+]

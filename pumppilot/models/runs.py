@@ -1,0 +1,91 @@
+"""A run is one user's entry in a tenant's queue, from request to its end."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TypedDict
+
+from beanie import Document, PydanticObjectId
+from pymongo import ASCENDING, IndexModel
+
+
+class RunStatus(StrEnum):
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    HOLD = "HOLD"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+ACTIVE_STATUSES = frozenset({RunStatus.RUNNING, RunStatus.HOLD})
+OPEN_STATUSES = ACTIVE_STATUSES | {RunStatus.WAITING}
+
+
+class EndReason(StrEnum):
+    STOPPED_BY_USER = "STOPPED_BY_USER"
+    STOPPED_BY_ADMIN = "STOPPED_BY_ADMIN"
+    BALANCE_EXHAUSTED = "BALANCE_EXHAUSTED"
+    DURATION_REACHED = "DURATION_REACHED"
+    SUSPENDED = "SUSPENDED"
+    LEFT_QUEUE = "LEFT_QUEUE"
+
+
+class StatusFields(TypedDict):
+    status: RunStatus
+    active: bool
+    open: bool
+
+
+def status_fields(status: RunStatus) -> StatusFields:
+    """The status with the flags the unique indexes filter on, always written together.
+
+    The flags exist because a partial index filter portable to MongoDB 7 is safest as a
+    plain equality; they are never set on their own.
+    """
+    return {
+        "status": status,
+        "active": status in ACTIVE_STATUSES,
+        "open": status in OPEN_STATUSES,
+    }
+
+
+class Run(Document):
+    admin_id: PydanticObjectId
+    user_id: PydanticObjectId
+    user_name: str
+    status: RunStatus
+    active: bool
+    open: bool
+    # Order of the request within the tenant; the shown position is the rank among WAITING.
+    ticket: int
+    requested_seconds: int
+    # The most it may run: the time asked for or the balance when it became active.
+    limit_seconds: int = 0
+    # Seconds spent RUNNING before `running_since`; the charge is derived from both.
+    accrued_seconds: int = 0
+    running_since: datetime | None = None
+    requested_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: EndReason | None = None
+    charged_seconds: int | None = None
+
+    class Settings:
+        name = "queues"
+        indexes = [
+            IndexModel(
+                [("admin_id", ASCENDING), ("status", ASCENDING), ("ticket", ASCENDING)],
+                name="tenant_queue_order",
+            ),
+            IndexModel(
+                [("admin_id", ASCENDING)],
+                unique=True,
+                name="one_active_run_per_tenant",
+                partialFilterExpression={"active": True},
+            ),
+            IndexModel(
+                [("user_id", ASCENDING)],
+                unique=True,
+                name="one_open_run_per_user",
+                partialFilterExpression={"open": True},
+            ),
+        ]
