@@ -4,11 +4,12 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_SECRET_FILE = "token-secret"  # noqa: S105 -- a file name, not a secret
 MIN_SECRET_LENGTH = 32
+URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=15, ge=2, le=900)
     offline_after_seconds: int = Field(default=30, ge=2, le=3600)
     log_level: LogLevel = "INFO"
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _a_mongodb_uri(cls, value: str | None) -> str | None:
+        if value and not value.startswith(URI_SCHEMES):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value or None
 
     @model_validator(mode="after")
     def _lease_outlives_a_poll(self) -> "Settings":

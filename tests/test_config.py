@@ -41,6 +41,7 @@ def test_dotenv_file_is_read(tmp_path: Path):
         ("PUMPPILOT_PORT", "70000"),
         ("PUMPPILOT_LOG_LEVEL", "LOUD"),
         ("PUMPPILOT_POLL_SECONDS", "0"),
+        ("MONGODB_URI", "localhost:27017"),
     ],
 )
 def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
