@@ -9,8 +9,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from pumppilot.api.graphql.sdl import current_sdl
+from pumppilot.app import create_app
 from pumppilot.clock import SystemClock
 from pumppilot.config import ConfigError, Settings, load_settings
+from pumppilot.demo import DemoCredentials, seed_demo
+from pumppilot.store import open_store
 
 app = typer.Typer(help="PumpPilot: shared water pumps.", no_args_is_help=True)
 log = logging.getLogger("pumppilot")
@@ -40,8 +44,6 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _serve(settings: Settings) -> None:
-    from pumppilot.app import create_app  # noqa: PLC0415
-
     try:
         application = create_app(settings)
     except ConfigError as exc:
@@ -67,12 +69,9 @@ def serve(port: PortOption = None) -> None:
 @app.command()
 def demo(port: PortOption = None) -> None:
     """Create the demo data (once), print how to use it, then run the service."""
-    from pumppilot.demo import seed_demo  # noqa: PLC0415
-    from pumppilot.store import open_store  # noqa: PLC0415
-
     settings = _settings(port=port)
 
-    async def seed() -> object:
+    async def seed() -> DemoCredentials:
         store = await open_store(settings)
         try:
             return await seed_demo(settings.data_dir, SystemClock())
@@ -90,8 +89,6 @@ def export_schema(
     check: Annotated[bool, typer.Option(help="Only check that the file is current.")] = False,
 ) -> None:
     """Write the GraphQL SDL that clients build against."""
-    from pumppilot.api.graphql.sdl import current_sdl  # noqa: PLC0415
-
     sdl = current_sdl()
     if check:
         if not path.exists() or path.read_text() != sdl:
@@ -105,10 +102,7 @@ def export_schema(
     typer.echo(f"wrote {path}")
 
 
-def _print_demo(settings: Settings, creds: object) -> None:
-    from pumppilot.demo import DemoCredentials  # noqa: PLC0415
-
-    assert isinstance(creds, DemoCredentials)
+def _print_demo(settings: Settings, creds: DemoCredentials) -> None:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         "",

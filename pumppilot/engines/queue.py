@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -244,7 +245,7 @@ async def _try_promote(candidate: Run, *, clock: Clock) -> Run | None:
     return _from_raw(raw)
 
 
-async def _capped_charge(run: Run, now: Any) -> int:
+async def _capped_charge(run: Run, now: datetime) -> int:
     charge = chargeable_seconds(run, now)
     if charge == 0:
         return 0

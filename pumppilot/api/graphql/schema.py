@@ -1,7 +1,6 @@
 """The Strawberry schema, built once."""
 
 import logging
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -28,4 +27,4 @@ def build_schema() -> strawberry.Schema:
     return PumpPilotSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
 
 
-schema: Any = build_schema()
+schema = build_schema()

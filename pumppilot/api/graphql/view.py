@@ -9,6 +9,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from pumppilot.api.graphql.context import Context
 from pumppilot.api.graphql.errors import REQUEST_ERROR_CODES
@@ -19,7 +20,10 @@ REQUEST_ERROR = "BAD_REQUEST"
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # Only graphql-transport-ws: the legacy graphql-ws protocol has had auth bypasses.
+        super().__init__(
+            schema, graphql_ide="graphiql", subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        )
         self.runtime = runtime
 
     async def get_context(
