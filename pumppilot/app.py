@@ -10,22 +10,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from pumppilot import events
 from pumppilot.api.device.poll import poll_endpoint
+from pumppilot.api.device.responses import device_failure
+from pumppilot.api.device.scan import scan_endpoint
 from pumppilot.api.graphql.schema import schema
 from pumppilot.api.graphql.view import GraphQLView, json_error
 from pumppilot.auth.tokens import TokenSigner
 from pumppilot.clock import Clock, SystemClock
 from pumppilot.config import Settings, resolve_token_secret
+from pumppilot.events import InMemoryBus
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
 
 log = logging.getLogger(__name__)
 
+DEVICE_PREFIX = "/api/esp32/"
+
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """Build the app; the store opens when the app starts and closes when it stops."""
     clock = clock or SystemClock()
-    signer = TokenSigner(resolve_token_secret(settings), settings.token_ttl_seconds, clock)
+    signer = TokenSigner(
+        resolve_token_secret(settings),
+        settings.access_ttl_seconds,
+        clock,
+        previous=tuple(settings.token_previous_secrets),
+    )
     runtime = Runtime(settings=settings, clock=clock, signer=signer)
     graphql = GraphQLView(schema, runtime)
 
@@ -33,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(settings)
         app.state.store = store
+        events.use_bus(InMemoryBus())
         log.info("PumpPilot ready")
         try:
             yield
@@ -44,6 +56,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/api/esp32/poll", poll_endpoint, methods=["GET"]),
+            Route("/api/esp32/scan", scan_endpoint, methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
@@ -60,9 +73,18 @@ async def _health(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if _from_a_device(request):
+        return device_failure("HTTP_ERROR", exc.detail, exc.status_code)
     return json_error(exc.detail, "HTTP_ERROR", exc.status_code)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
-    return json_error("internal error; it has been logged", "INTERNAL_SERVER_ERROR", 500)
+    message = "internal error; it has been logged"
+    if _from_a_device(request):
+        return device_failure("INTERNAL_SERVER_ERROR", message, 500)
+    return json_error(message, "INTERNAL_SERVER_ERROR", 500)
+
+
+def _from_a_device(request: Request) -> bool:
+    return request.url.path.startswith(DEVICE_PREFIX)

@@ -14,6 +14,8 @@ from pumppilot.app import create_app
 from pumppilot.clock import SystemClock
 from pumppilot.config import ConfigError, Settings, load_settings
 from pumppilot.demo import DemoCredentials, seed_demo
+from pumppilot.engines import accounts
+from pumppilot.errors import PumpPilotError
 from pumppilot.store import open_store
 
 app = typer.Typer(help="PumpPilot: shared water pumps.", no_args_is_help=True)
@@ -81,6 +83,41 @@ def demo(port: PortOption = None) -> None:
     creds = asyncio.run(seed())
     _print_demo(settings, creds)
     _serve(settings)
+
+
+@app.command("create-master")
+def create_master(
+    identifier: Annotated[str, typer.Option(prompt=True, help="Login identifier.")],
+    name: Annotated[str, typer.Option(prompt=True, help="Display name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Prompted without echo when omitted; avoid passing it on the command line.",
+        ),
+    ],
+) -> None:
+    """Create the platform's master admin, who creates and suspends tenants."""
+    settings = _settings()
+
+    async def create() -> str:
+        store = await open_store(settings)
+        try:
+            master = await accounts.create_master(
+                identifier=identifier, name=name, password=password, clock=SystemClock()
+            )
+            return str(master.id)
+        finally:
+            await store.close()
+
+    try:
+        master_id = asyncio.run(create())
+    except PumpPilotError as exc:
+        typer.echo(f"pumppilot: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created master admin {master_id}")
 
 
 @app.command("export-schema")

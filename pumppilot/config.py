@@ -33,7 +33,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     token_secret: str | None = Field(default=None, min_length=MIN_SECRET_LENGTH)
-    token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    # Secrets retired by a rotation: tokens they signed stay valid until they expire.
+    token_previous_secrets: list[str] = Field(default_factory=list)
+    access_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    web_session_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    mobile_session_ttl_seconds: int = Field(default=90 * 24 * 3600, gt=0)
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_max_delay_seconds: int = Field(default=15 * 60, ge=1)
+    production: bool = False
     poll_seconds: int = Field(default=5, ge=1, le=300)
     lease_seconds: int = Field(default=15, ge=2, le=900)
     offline_after_seconds: int = Field(default=30, ge=2, le=3600)

@@ -9,11 +9,10 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from beanie import PydanticObjectId
-
 from pumppilot.auth.passwords import hash_password, verify_password
 from pumppilot.clock import Clock
 from pumppilot.engines import accounts, devices, wallet
+from pumppilot.engines.caller import Caller, acting_as
 from pumppilot.models import Admin, Device, Role, User
 
 CREDENTIALS_FILE = "demo-credentials.json"
@@ -39,14 +38,17 @@ class DemoCredentials:
 
 async def seed_demo(data_dir: Path, clock: Clock) -> DemoCredentials:
     creds = _load(data_dir)
-    await _ensure_admin("master", "Platform master", creds, Role.MASTER, clock)
+    master = await _ensure_admin("master", "Platform master", creds, None, clock)
+    assert master.id is not None
+    as_master = acting_as(master.id, Role.MASTER, master.name)
 
     for admin_identifier, (tenant_name, users) in TENANTS.items():
-        admin = await _ensure_admin(admin_identifier, tenant_name, creds, Role.ADMIN, clock)
+        admin = await _ensure_admin(admin_identifier, tenant_name, creds, as_master, clock)
         assert admin.id is not None
+        as_admin = acting_as(admin.id, Role.ADMIN, admin.name)
         for identifier, (name, minutes) in users.items():
             await _ensure_user(
-                tenant_id=admin.id,
+                actor=as_admin,
                 identifier=identifier,
                 name=name,
                 minutes=minutes,
@@ -54,7 +56,7 @@ async def seed_demo(data_dir: Path, clock: Clock) -> DemoCredentials:
                 clock=clock,
             )
 
-        key = await _ensure_device(admin.id, creds, admin_identifier, clock)
+        key = await _ensure_device(as_admin, creds, admin_identifier, clock)
         creds.tenants[admin_identifier] = DemoTenant(admin_id=str(admin.id), device_key=key)
 
     _save(data_dir, creds)
@@ -62,17 +64,23 @@ async def seed_demo(data_dir: Path, clock: Clock) -> DemoCredentials:
 
 
 def _password(creds: DemoCredentials, identifier: str) -> str:
-    return creds.passwords.setdefault(identifier, secrets.token_urlsafe(9))
+    return creds.passwords.setdefault(identifier, secrets.token_urlsafe(12))
 
 
 async def _ensure_admin(
-    identifier: str, name: str, creds: DemoCredentials, role: Role, clock: Clock
+    identifier: str, name: str, creds: DemoCredentials, master: Caller | None, clock: Clock
 ) -> Admin:
+    """The master (when `master` is None) or a tenant's admin, created by the master."""
     password = _password(creds, identifier)
     admin = await Admin.find_one(Admin.identifier == identifier)
+    if admin is None and master is None:
+        return await accounts.create_master(
+            identifier=identifier, name=name, password=password, clock=clock
+        )
     if admin is None:
+        assert master is not None
         return await accounts.create_admin(
-            identifier=identifier, name=name, password=password, role=role, clock=clock
+            actor=master, identifier=identifier, name=name, password=password, clock=clock
         )
 
     await _sync_password(admin, password)
@@ -81,7 +89,7 @@ async def _ensure_admin(
 
 async def _ensure_user(
     *,
-    tenant_id: PydanticObjectId,
+    actor: Caller,
     identifier: str,
     name: str,
     minutes: int,
@@ -92,30 +100,30 @@ async def _ensure_user(
     user = await User.find_one(User.identifier == identifier)
     if user is None:
         user = await accounts.create_user(
-            tenant_id=tenant_id, identifier=identifier, name=name, password=password, clock=clock
+            actor=actor, identifier=identifier, name=name, password=password, clock=clock
         )
     else:
         await _sync_password(user, password)
 
     assert user.id is not None
     await wallet.recharge(
-        tenant_id=tenant_id,
+        actor=actor,
         user_id=user.id,
         minutes=minutes,
-        actor_id=tenant_id,
         idempotency_key=f"demo-initial-{identifier}",
         clock=clock,
     )
 
 
 async def _ensure_device(
-    tenant_id: PydanticObjectId, creds: DemoCredentials, admin_identifier: str, clock: Clock
+    admin: Caller, creds: DemoCredentials, admin_identifier: str, clock: Clock
 ) -> str:
     known = creds.tenants.get(admin_identifier)
+    tenant_id = admin.own_tenant()
     device = await Device.find_one(Device.admin_id == tenant_id, Device.device_id == DEVICE_ID)
     if device is None:
         _, key = await devices.register_device(
-            tenant_id=tenant_id, device_id=DEVICE_ID, name="Main pump", clock=clock
+            actor=admin, device_id=DEVICE_ID, name="Main pump", clock=clock
         )
         return key
 
@@ -123,8 +131,7 @@ async def _ensure_device(
         return known.device_key
 
     # The credentials file was deleted: give the device a fresh key to print.
-    key = devices.KEY_PREFIX + secrets.token_urlsafe(32)
-    await device.set({Device.key_hash: devices.hash_key(key)})
+    _, key = await devices.rotate_key(actor=admin, device_id=DEVICE_ID, clock=clock)
     return key
 
 

@@ -10,6 +10,10 @@ class PumpPilotError(Exception):
         super().__init__(message)
         self.message = message
 
+    def extensions(self) -> dict[str, object]:
+        """What GraphQL errors carry under `extensions`."""
+        return {"code": self.code}
+
 
 class Unauthenticated(PumpPilotError):
     code = "UNAUTHENTICATED"
@@ -37,3 +41,14 @@ class InsufficientBalance(PumpPilotError):
 
 class Suspended(PumpPilotError):
     code = "SUSPENDED"
+
+
+class RateLimited(PumpPilotError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "retryAfterSeconds": self.retry_after_seconds}

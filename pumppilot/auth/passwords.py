@@ -14,6 +14,11 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown account) spend the same time, then refuse."""
     target = password_hash or _decoy_hash()

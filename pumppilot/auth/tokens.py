@@ -1,7 +1,14 @@
-"""Signed access tokens that name a server-side session."""
+"""Signed tokens that name a server-side session.
 
+Two kinds: short-lived access tokens sent with every request, and refresh tokens that
+buy a new pair. Each names its signing key by id, so a secret can be rotated while the
+tokens it signed run out.
+"""
+
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import jwt
 
@@ -10,56 +17,80 @@ from pumppilot.errors import Unauthenticated
 
 ISSUER = "pumppilot"
 AUDIENCE = "pumppilot-api"
-TOKEN_TYPE = "access"  # noqa: S105 -- a claim value, not a secret
 ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
 
 
 @dataclass(frozen=True)
 class TokenClaims:
     session_id: str
     account_id: str
+    generation: int
+
+
+def key_id(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 class TokenSigner:
-    def __init__(self, secret: str, ttl_seconds: int, clock: Clock) -> None:
-        self._secret = secret
-        self._ttl = timedelta(seconds=ttl_seconds)
+    def __init__(
+        self, secret: str, access_ttl_seconds: int, clock: Clock, previous: tuple[str, ...] = ()
+    ) -> None:
+        self._current = secret
+        self._keys = {key_id(key): key for key in (secret, *previous)}
+        self._access_ttl = timedelta(seconds=access_ttl_seconds)
         self._clock = clock
 
-    @property
-    def ttl(self) -> timedelta:
-        return self._ttl
-
-    def issue(self, *, session_id: str, account_id: str) -> str:
+    def issue(
+        self,
+        *,
+        kind: TokenType,
+        session_id: str,
+        account_id: str,
+        generation: int = 0,
+        ttl: timedelta | None = None,
+    ) -> str:
         now = self._clock.now()
         claims = {
             "iss": ISSUER,
             "aud": AUDIENCE,
             "sub": account_id,
             "sid": session_id,
-            "typ": TOKEN_TYPE,
+            "gen": generation,
+            "typ": kind,
             "iat": int(now.timestamp()),
-            "exp": int((now + self._ttl).timestamp()),
+            "exp": int((now + (ttl or self._access_ttl)).timestamp()),
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        headers = {"kid": key_id(self._current)}
+        return jwt.encode(claims, self._current, algorithm=ALGORITHM, headers=headers)
 
-    def verify(self, token: str) -> TokenClaims:
+    def verify(self, token: str, *, kind: TokenType) -> TokenClaims:
         try:
+            secret = self._keys.get(jwt.get_unverified_header(token).get("kid", ""))
+            if secret is None:
+                raise Unauthenticated("the token was signed with an unknown key; log in again")
             # Expiry is checked below against the injected clock rather than the wall clock.
             claims = jwt.decode(
                 token,
-                self._secret,
+                secret,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"verify_exp": False, "require": ["exp", "iat", "sub", "sid", "typ"]},
+                options={
+                    "verify_exp": False,
+                    "require": ["exp", "iat", "sub", "sid", "typ", "gen"],
+                },
             )
         except jwt.PyJWTError as exc:
-            raise Unauthenticated("the access token is not valid; log in again") from exc
+            raise Unauthenticated("the token is not valid; log in again") from exc
 
-        if claims["typ"] != TOKEN_TYPE:
-            raise Unauthenticated("this is not an access token")
+        if claims["typ"] != kind:
+            raise Unauthenticated(f"this is not an {kind} token")
         if claims["exp"] <= self._clock.now().timestamp():
-            raise Unauthenticated("the access token has expired; log in again")
+            raise Unauthenticated("the token has expired; refresh it or log in again")
 
-        return TokenClaims(session_id=str(claims["sid"]), account_id=str(claims["sub"]))
+        return TokenClaims(
+            session_id=str(claims["sid"]),
+            account_id=str(claims["sub"]),
+            generation=int(claims["gen"]),
+        )

@@ -1,47 +1,55 @@
-"""Accounts, login and the caller behind a token."""
+"""Accounts, login, sessions and the caller behind a token."""
 
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from pumppilot.auth.passwords import hash_password, verify_password
+from pumppilot import events
+from pumppilot.auth.passwords import hash_password, needs_rehash, verify_password
+from pumppilot.auth.policy import check_new_password
 from pumppilot.auth.tokens import TokenSigner
 from pumppilot.clock import Clock
-from pumppilot.errors import BadUserInput, Conflict, Forbidden, Suspended, Unauthenticated
-from pumppilot.models import Admin, Role, Session, User
+from pumppilot.config import Settings
+from pumppilot.engines import audit, throttle
+from pumppilot.engines.audit import AuditAction
+from pumppilot.engines.caller import Caller
+from pumppilot.engines.duplicates import violated_index
+from pumppilot.errors import BadUserInput, Conflict, Suspended, Unauthenticated
+from pumppilot.models import Admin, ClientKind, Role, Session, User
 
 log = logging.getLogger(__name__)
 
 IDENTIFIER_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@+-]{2,63}")
-MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 80
+MAX_CARD_LENGTH = 64
 BAD_CREDENTIALS = "identifier or password is wrong"
 
 Account = Admin | User
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who is making a request, as established from their token and session."""
+class SignedIn:
+    """What a login or a refresh hands back."""
 
-    account_id: PydanticObjectId
-    role: Role
-    tenant_id: PydanticObjectId | None
-    session_id: PydanticObjectId
-    name: str
-
-    def require(self, *roles: Role) -> None:
-        if self.role not in roles:
-            allowed = " or ".join(role.value.lower() for role in roles)
-            raise Forbidden(f"only a {allowed} may do this")
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    account: Account
 
 
 def tenant_of(account: Account) -> PydanticObjectId | None:
     if isinstance(account, User):
         return account.admin_id
     return account.id if account.role is Role.ADMIN else None
+
+
+def role_of(account: Account) -> Role:
+    return Role.USER if isinstance(account, User) else account.role
 
 
 def normalize_identifier(identifier: str) -> str:
@@ -54,9 +62,11 @@ def normalize_identifier(identifier: str) -> str:
     return value
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadUserInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+def _display_name(name: str, fallback: str) -> str:
+    cleaned = " ".join(name.split())
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise BadUserInput(f"a name has at most {MAX_NAME_LENGTH} characters")
+    return cleaned or fallback
 
 
 async def _find_account(identifier: str) -> Account | None:
@@ -74,17 +84,38 @@ async def _claim_identifier(identifier: str) -> str:
     return value
 
 
+async def create_master(*, identifier: str, name: str, password: str, clock: Clock) -> Admin:
+    """The platform's master admin; made from the command line, never through the API."""
+    return await _insert_admin(identifier, name, password, Role.MASTER, clock)
+
+
 async def create_admin(
-    *, identifier: str, name: str, password: str, clock: Clock, role: Role = Role.ADMIN
+    *, actor: Caller, identifier: str, name: str, password: str, clock: Clock
 ) -> Admin:
-    if role is Role.USER:
-        raise BadUserInput("an admin account cannot have the user role")
-    _check_password(password)
+    """A new tenant with its admin account; only the master creates them."""
+    actor.require(Role.MASTER)
+    admin = await _insert_admin(identifier, name, password, Role.ADMIN, clock)
+
+    assert admin.id is not None
+    await audit.record(
+        AuditAction.ADMIN_CREATED,
+        clock=clock,
+        actor=actor,
+        tenant_id=admin.id,
+        target=str(admin.id),
+    )
+    return admin
+
+
+async def _insert_admin(
+    identifier: str, name: str, password: str, role: Role, clock: Clock
+) -> Admin:
     value = await _claim_identifier(identifier)
+    check_new_password(password, identifier=value)
 
     admin = Admin(
         identifier=value,
-        name=name.strip() or value,
+        name=_display_name(name, value),
         password_hash=await hash_password(password),
         role=role,
         created_at=clock.now(),
@@ -99,64 +130,188 @@ async def create_admin(
 
 
 async def create_user(
-    *, tenant_id: PydanticObjectId, identifier: str, name: str, password: str, clock: Clock
+    *,
+    actor: Caller,
+    identifier: str,
+    name: str,
+    password: str,
+    clock: Clock,
+    rfid_card: str | None = None,
 ) -> User:
-    _check_password(password)
+    """A user bound to the admin's own tenant."""
+    actor.require(Role.ADMIN)
+    tenant_id = actor.own_tenant()
     value = await _claim_identifier(identifier)
+    check_new_password(password, identifier=value)
 
     user = User(
         admin_id=tenant_id,
         identifier=value,
-        name=name.strip() or value,
+        name=_display_name(name, value),
         password_hash=await hash_password(password),
+        rfid_card=_card(rfid_card),
         created_at=clock.now(),
     )
     try:
         await user.insert()
     except DuplicateKeyError as exc:
+        if violated_index(exc) == "tenant_rfid_card":
+            raise Conflict("another user of this tenant already has that card") from exc
         raise Conflict(f"the identifier {value!r} is already taken") from exc
 
-    log.info("created user %s in tenant %s", user.id, tenant_id)
+    assert user.id is not None
+    await audit.record(
+        AuditAction.USER_CREATED, clock=clock, actor=actor, tenant_id=tenant_id, target=str(user.id)
+    )
     return user
 
 
+def _card(rfid_card: str | None) -> str | None:
+    if rfid_card is None or not rfid_card.strip():
+        return None
+
+    card = rfid_card.strip().upper()
+    if len(card) > MAX_CARD_LENGTH or not card.isalnum() or not card.isascii():
+        raise BadUserInput(f"a card id is 1 to {MAX_CARD_LENGTH} letters and digits")
+    return card
+
+
 async def login(
-    *, identifier: str, password: str, signer: TokenSigner, clock: Clock
-) -> tuple[str, Account]:
+    *,
+    identifier: str,
+    password: str,
+    client: ClientKind,
+    address: str | None,
+    signer: TokenSigner,
+    settings: Settings,
+    clock: Clock,
+) -> SignedIn:
     """Check the credentials and open a session; unknown and wrong answer the same."""
-    account = await _find_account(identifier.strip().lower())
+    wanted = identifier.strip().lower()
+    keys = throttle.throttle_keys(wanted, address)
+    await throttle.check(keys, clock=clock)
+
+    account = await _find_account(wanted)
     hashed = account.password_hash if account is not None else None
     if not await verify_password(hashed, password) or account is None:
-        log.warning("failed login for an identifier of %d characters", len(identifier))
+        await throttle.record_failure(keys, settings=settings, clock=clock)
+        await audit.record(
+            AuditAction.LOGIN_FAILED,
+            clock=clock,
+            actor_id=account.id if account is not None else None,
+            tenant_id=tenant_of(account) if account is not None else None,
+            target=wanted[:64],
+            address=address,
+        )
         raise Unauthenticated(BAD_CREDENTIALS)
 
     await _ensure_not_suspended(account)
+    await throttle.record_success(wanted)
+    if needs_rehash(account.password_hash):
+        # Hashes made with older, weaker parameters are upgraded while the password is known.
+        await account.set({"password_hash": await hash_password(password)})
 
     assert account.id is not None
+    session = await _open_session(account, client, settings=settings, clock=clock)
+    await audit.record(
+        AuditAction.LOGIN,
+        clock=clock,
+        actor_id=account.id,
+        actor_role=role_of(account),
+        tenant_id=tenant_of(account),
+        target=str(account.id),
+        detail=client.value,
+        address=address,
+    )
+    return _signed_in(session, account, signer=signer, clock=clock, settings=settings)
+
+
+async def _open_session(
+    account: Account, client: ClientKind, *, settings: Settings, clock: Clock
+) -> Session:
+    assert account.id is not None
+    ttl = (
+        settings.mobile_session_ttl_seconds
+        if client is ClientKind.MOBILE
+        else settings.web_session_ttl_seconds
+    )
     now = clock.now()
     session = Session(
         account_id=account.id,
-        role=_role_of(account),
+        role=role_of(account),
         admin_id=tenant_of(account),
+        client=client,
         created_at=now,
-        expires_at=now + signer.ttl,
+        expires_at=now + timedelta(seconds=ttl),
     )
     await session.insert()
-    assert session.id is not None
-
-    log.info("account %s logged in", account.id)
-    token = signer.issue(session_id=str(session.id), account_id=str(account.id))
-    return token, account
+    return session
 
 
-async def authenticate(*, token: str, signer: TokenSigner, clock: Clock) -> Caller:
-    """The caller behind a token, refused once the session ends or the account is suspended."""
-    claims = signer.verify(token)
-    session = await Session.get(claims.session_id)
-    if session is None or str(session.account_id) != claims.account_id:
-        raise Unauthenticated("the session no longer exists; log in again")
-    if session.revoked_at is not None or session.expires_at <= clock.now():
-        raise Unauthenticated("the session has ended; log in again")
+def _signed_in(
+    session: Session, account: Account, *, signer: TokenSigner, clock: Clock, settings: Settings
+) -> SignedIn:
+    now = clock.now()
+    access_ttl = timedelta(seconds=settings.access_ttl_seconds)
+    expires = min(now + access_ttl, session.expires_at)
+    ids = {"session_id": str(session.id), "account_id": str(account.id)}
+    return SignedIn(
+        access_token=signer.issue(
+            kind="access", generation=session.refresh_generation, ttl=expires - now, **ids
+        ),
+        refresh_token=signer.issue(
+            kind="refresh",
+            generation=session.refresh_generation,
+            ttl=session.expires_at - now,
+            **ids,
+        ),
+        access_expires_at=expires,
+        account=account,
+    )
+
+
+async def refresh(
+    *, refresh_token: str, signer: TokenSigner, settings: Settings, clock: Clock
+) -> SignedIn:
+    """Trade a refresh token for a new pair. Each refresh token works once.
+
+    A refresh token presented a second time means it was copied: the session ends, so
+    neither the thief nor the owner can keep using it.
+    """
+    claims = signer.verify(refresh_token, kind="refresh")
+    session = await _live_session(claims.session_id, claims.account_id, clock=clock)
+    account = await load_account(session.account_id, session.role)
+    if account is None:
+        raise Unauthenticated("the account no longer exists")
+    await _ensure_not_suspended(account)
+
+    raw = await Session.get_pymongo_collection().find_one_and_update(
+        {"_id": session.id, "refresh_generation": claims.generation, "revoked_at": None},
+        {"$inc": {"refresh_generation": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if raw is None:
+        await _revoke(session, clock=clock)
+        await audit.record(
+            AuditAction.REFRESH_REUSED,
+            clock=clock,
+            actor_id=session.account_id,
+            actor_role=session.role,
+            tenant_id=session.admin_id,
+            target=str(session.id),
+        )
+        raise Unauthenticated("this refresh token was already used; log in again")
+
+    fresh = Session.model_validate(raw)
+    return _signed_in(fresh, account, signer=signer, clock=clock, settings=settings)
+
+
+async def authenticate(
+    *, token: str, signer: TokenSigner, clock: Clock, address: str | None = None
+) -> Caller:
+    """The caller behind an access token, refused once the session ends or is suspended."""
+    claims = signer.verify(token, kind="access")
+    session = await _live_session(claims.session_id, claims.account_id, clock=clock)
 
     account = await load_account(session.account_id, session.role)
     if account is None:
@@ -170,14 +325,68 @@ async def authenticate(*, token: str, signer: TokenSigner, clock: Clock) -> Call
         tenant_id=session.admin_id,
         session_id=session.id,
         name=account.name,
+        address=address,
     )
+
+
+async def _live_session(session_id: str, account_id: str, *, clock: Clock) -> Session:
+    session = await Session.get(session_id)
+    if session is None or str(session.account_id) != account_id:
+        raise Unauthenticated("the session no longer exists; log in again")
+    if session.revoked_at is not None or session.expires_at <= clock.now():
+        raise Unauthenticated("the session has ended; log in again")
+    return session
 
 
 async def logout(*, caller: Caller, clock: Clock) -> None:
     session = await Session.get(caller.session_id)
-    if session is not None and session.revoked_at is None:
-        await session.set({Session.revoked_at: clock.now()})
+    if session is not None:
+        await _revoke(session, clock=clock)
     log.info("account %s logged out", caller.account_id)
+    await _announce(caller.account_id, caller.tenant_id)
+
+
+async def change_password(*, caller: Caller, current: str, new: str, clock: Clock) -> None:
+    """Set a new password; every other session of the account ends."""
+    account = await load_account(caller.account_id, caller.role)
+    if account is None:
+        raise Unauthenticated("the account no longer exists")
+    if not await verify_password(account.password_hash, current):
+        raise Unauthenticated("the current password is wrong")
+    check_new_password(new, identifier=account.identifier)
+
+    await account.set({"password_hash": await hash_password(new)})
+    await Session.get_pymongo_collection().update_many(
+        {"account_id": caller.account_id, "_id": {"$ne": caller.session_id}, "revoked_at": None},
+        {"$set": {"revoked_at": clock.now()}},
+    )
+    await audit.record(
+        AuditAction.PASSWORD_CHANGED,
+        clock=clock,
+        actor=caller,
+        tenant_id=caller.tenant_id,
+        target=str(caller.account_id),
+    )
+    await _announce(caller.account_id, caller.tenant_id)
+
+
+async def end_sessions(account_id: PydanticObjectId, *, clock: Clock) -> None:
+    """Revoke every session of an account, e.g. when it is suspended."""
+    await Session.get_pymongo_collection().update_many(
+        {"account_id": account_id, "revoked_at": None}, {"$set": {"revoked_at": clock.now()}}
+    )
+
+
+async def _revoke(session: Session, *, clock: Clock) -> None:
+    await Session.get_pymongo_collection().update_one(
+        {"_id": session.id, "revoked_at": None}, {"$set": {"revoked_at": clock.now()}}
+    )
+
+
+async def _announce(account_id: PydanticObjectId, tenant_id: PydanticObjectId | None) -> None:
+    # Open subscriptions of this account re-check their session when they hear this.
+    if tenant_id is not None:
+        await events.publish("account", tenant_id, account_id)
 
 
 async def load_account(account_id: PydanticObjectId, role: Role) -> Account | None:
@@ -194,7 +403,3 @@ async def _ensure_not_suspended(account: Account) -> None:
         admin = await Admin.get(account.admin_id)
         if admin is None or admin.suspended:
             raise Suspended("this pump's operator is suspended; ask your admin")
-
-
-def _role_of(account: Account) -> Role:
-    return Role.USER if isinstance(account, User) else account.role

@@ -1,4 +1,4 @@
-"""Pump controller boards: registration, keys, and the answer to a poll."""
+"""Pump controller boards: registration, keys, and what they are told when they call."""
 
 import hashlib
 import hmac
@@ -6,22 +6,27 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from pumppilot import events
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
-from pumppilot.engines import queue
+from pumppilot.engines import audit, queue
+from pumppilot.engines.audit import AuditAction
+from pumppilot.engines.caller import Caller
 from pumppilot.engines.ids import parse_id
 from pumppilot.engines.runs import remaining_seconds
 from pumppilot.errors import BadUserInput, Conflict, NotFound, Suspended, Unauthenticated
-from pumppilot.models import Admin, Device, Run, RunStatus
+from pumppilot.models import Admin, Device, Role, Run, RunStatus, User
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ppd_"
 MAX_DEVICE_ID_LENGTH = 64
+MAX_CARD_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -45,24 +50,43 @@ class PollAnswer:
     server_time: int
 
 
+class ScanAction(StrEnum):
+    STARTED = "STARTED"
+    QUEUED = "QUEUED"
+    STOPPED = "STOPPED"
+    LEFT_QUEUE = "LEFT_QUEUE"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    action: ScanAction
+    run: Run
+
+
 def hash_key(key: str) -> str:
     # Device keys are long random strings, so a fast hash is enough; argon2 is for passwords.
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
 async def register_device(
-    *, tenant_id: PydanticObjectId, device_id: str, name: str, clock: Clock
+    *, actor: Caller, device_id: str, name: str, clock: Clock
 ) -> tuple[Device, str]:
-    """Create a device and return it with its key; the key is never retrievable again."""
+    """Create a device in the admin's tenant and return its key, shown this once only."""
+    actor.require(Role.ADMIN)
+    tenant_id = actor.own_tenant()
     device_id = device_id.strip()
     if not 0 < len(device_id) <= MAX_DEVICE_ID_LENGTH or not device_id.isascii():
         raise BadUserInput(f"a device id is 1 to {MAX_DEVICE_ID_LENGTH} ASCII characters")
 
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key()
     device = Device(
         admin_id=tenant_id,
         device_id=device_id,
-        name=name.strip() or device_id,
+        name=name.strip()[:80] or device_id,
         key_hash=hash_key(key),
         created_at=clock.now(),
     )
@@ -71,20 +95,42 @@ async def register_device(
     except DuplicateKeyError as exc:
         raise Conflict(f"this tenant already has a device {device_id!r}") from exc
 
-    log.info("registered device %s in tenant %s", device_id, tenant_id)
+    await audit.record(
+        AuditAction.DEVICE_REGISTERED,
+        clock=clock,
+        actor=actor,
+        tenant_id=tenant_id,
+        target=device_id,
+    )
     return device, key
 
 
-async def poll(
-    *,
-    admin_id: str,
-    device_id: str,
-    key: str | None,
-    report: DeviceReport,
-    settings: Settings,
-    clock: Clock,
-) -> PollAnswer:
-    """Authenticate the board, settle the queue and say whether the motor may run."""
+async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[Device, str]:
+    """Give a device a new key; the old one stops working at once."""
+    actor.require(Role.ADMIN)
+    tenant_id = actor.own_tenant()
+    device = await Device.find_one(Device.admin_id == tenant_id, Device.device_id == device_id)
+    if device is None:
+        raise NotFound("no such device")
+
+    key = new_key()
+    await device.set({Device.key_hash: hash_key(key), Device.revoked: False})
+    await audit.record(
+        AuditAction.DEVICE_KEY_ROTATED,
+        clock=clock,
+        actor=actor,
+        tenant_id=tenant_id,
+        target=device_id,
+    )
+    return device, key
+
+
+async def devices_of(tenant_id: PydanticObjectId) -> list[Device]:
+    return await Device.find(Device.admin_id == tenant_id).sort("+device_id").to_list()
+
+
+async def authenticate_device(*, admin_id: str, device_id: str, key: str | None) -> Device:
+    """The board behind a request, refused unless its key is right and its tenant active."""
     if not key:
         raise Unauthenticated("a device key is required as a bearer token")
     tenant_id = parse_id(admin_id, what="adminId")
@@ -101,10 +147,54 @@ async def poll(
     admin = await Admin.get(tenant_id)
     if admin is None or admin.suspended:
         raise Suspended("this tenant is suspended")
+    return device
+
+
+async def poll(
+    *,
+    admin_id: str,
+    device_id: str,
+    key: str | None,
+    report: DeviceReport,
+    settings: Settings,
+    clock: Clock,
+) -> PollAnswer:
+    """Authenticate the board, settle the queue and say whether the motor may run."""
+    device = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
 
     await _record_report(device, report, settings=settings, clock=clock)
-    active = await queue.settle_due(tenant_id, clock=clock)
-    return _answer(active, version=await _version(tenant_id), settings=settings, clock=clock)
+    active = await queue.settle_due(device.admin_id, clock=clock)
+    return _answer(active, version=await _version(device.admin_id), settings=settings, clock=clock)
+
+
+async def scan(
+    *, admin_id: str, device_id: str, key: str | None, card_id: str, clock: Clock
+) -> ScanResult:
+    """A card held to the reader: start or queue its holder's run, or end it if open."""
+    device = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
+    card = card_id.strip().upper()
+    if not 0 < len(card) <= MAX_CARD_LENGTH:
+        raise BadUserInput(f"cardId is 1 to {MAX_CARD_LENGTH} characters")
+
+    user = await User.find_one(User.admin_id == device.admin_id, User.rfid_card == card)
+    if user is None:
+        raise NotFound("no user of this tenant has that card")
+    if user.suspended:
+        raise Suspended("the card holder's account is suspended")
+    assert user.id is not None
+
+    existing = await queue.open_run_of(user.id)
+    if existing is not None:
+        run = await queue.stop_run(tenant_id=device.admin_id, user_id=user.id, clock=clock)
+        left = existing.status is RunStatus.WAITING
+        return ScanResult(ScanAction.LEFT_QUEUE if left else ScanAction.STOPPED, run)
+
+    # A card has no keypad: the run lasts until the card is shown again or the balance ends.
+    run = await queue.start_run(
+        tenant_id=device.admin_id, user_id=user.id, minutes=queue.MAX_RUN_MINUTES, clock=clock
+    )
+    started = run.status is not RunStatus.WAITING
+    return ScanResult(ScanAction.STARTED if started else ScanAction.QUEUED, run)
 
 
 def _answer(active: Run | None, *, version: int, settings: Settings, clock: Clock) -> PollAnswer:
@@ -142,16 +232,16 @@ async def _record_report(
         )
         if value is not None and getattr(device, field) != value
     }
-    stale = device.last_seen_at is None or now - device.last_seen_at >= timedelta(
-        seconds=settings.poll_seconds
-    )
+    interval = timedelta(seconds=settings.poll_seconds)
+    stale = device.last_seen_at is None or now - device.last_seen_at >= interval
     if not changes and not stale:
         return
 
-    if device.last_seen_at is None or now - device.last_seen_at > timedelta(
-        seconds=settings.offline_after_seconds
-    ):
+    offline_after = timedelta(seconds=settings.offline_after_seconds)
+    if device.last_seen_at is None or now - device.last_seen_at > offline_after:
         log.info("device %s of tenant %s is online", device.device_id, device.admin_id)
     await Device.get_pymongo_collection().update_one(
         {"_id": device.id}, {"$set": {**changes, "last_seen_at": now}}
     )
+    if changes:
+        await events.publish("device", device.admin_id)

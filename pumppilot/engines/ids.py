@@ -12,3 +12,7 @@ def parse_id(value: str, *, what: str) -> PydanticObjectId:
         return PydanticObjectId(ObjectId(value))
     except (InvalidId, TypeError) as exc:
         raise BadUserInput(f"{what} {value!r} is not a valid id") from exc
+
+
+def parse_optional_id(value: str | None, *, what: str) -> PydanticObjectId | None:
+    return None if value is None else parse_id(value, what=what)

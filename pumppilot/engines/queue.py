@@ -9,11 +9,12 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from pumppilot import events
 from pumppilot.clock import Clock
 from pumppilot.engines import wallet
 from pumppilot.engines.duplicates import violated_index
 from pumppilot.engines.runs import chargeable_seconds, limit_reason, remaining_seconds, seconds_run
-from pumppilot.errors import BadUserInput, InsufficientBalance, NotFound
+from pumppilot.errors import BadUserInput, InsufficientBalance, NotFound, Suspended
 from pumppilot.models import (
     ACTIVE_STATUSES,
     Admin,
@@ -51,6 +52,8 @@ async def start_run(
     user = await User.get(user_id)
     if user is None or user.admin_id != tenant_id:
         raise NotFound("no such user")
+    if user.suspended:
+        raise Suspended("this account is suspended; ask your admin")
 
     existing = await open_run_of(user_id)
     if existing is not None:
@@ -160,6 +163,10 @@ async def settle_due(tenant_id: PydanticObjectId, *, clock: Clock) -> Run | None
 
 async def promote_next(tenant_id: PydanticObjectId, *, clock: Clock) -> Run | None:
     """Make the first WAITING run active if nothing is; the unique index settles races."""
+    tenant = await Admin.get(tenant_id)
+    if tenant is None or tenant.suspended:
+        return None
+
     while True:
         active = await active_run(tenant_id)
         if active is not None:
@@ -214,10 +221,14 @@ async def active_run(tenant_id: PydanticObjectId) -> Run | None:
 
 async def _try_promote(candidate: Run, *, clock: Clock) -> Run | None:
     user = await User.get(candidate.user_id)
-    balance = user.balance_seconds if user is not None and not user.suspended else 0
-    if balance < MIN_START_SECONDS:
+    if user is None or user.suspended:
+        await end_run(candidate, reason=EndReason.SUSPENDED, clock=clock)
+        return None
+    if user.balance_seconds < MIN_START_SECONDS:
         await end_run(candidate, reason=EndReason.BALANCE_EXHAUSTED, clock=clock)
         return None
+
+    balance = user.balance_seconds
 
     now = clock.now()
     try:
@@ -289,13 +300,13 @@ async def _settle_account(run: Run, *, charge: int, reason: EndReason, clock: Cl
 
 async def _next_ticket(tenant_id: PydanticObjectId) -> int:
     raw = await Admin.get_pymongo_collection().find_one_and_update(
-        {"_id": tenant_id},
+        {"_id": tenant_id, "suspended": {"$ne": True}},
         {"$inc": {"ticket_counter": 1}},
         return_document=ReturnDocument.AFTER,
         projection={"ticket_counter": 1},
     )
     if raw is None:
-        raise NotFound("no such tenant")
+        raise Suspended("this pump's operator is suspended")
     return int(raw["ticket_counter"])
 
 
@@ -303,6 +314,7 @@ async def _bump_version(tenant_id: PydanticObjectId) -> None:
     await Admin.get_pymongo_collection().update_one(
         {"_id": tenant_id}, {"$inc": {"queue_version": 1}}
     )
+    await events.publish("queue", tenant_id)
 
 
 async def _reload(run: Run) -> Run:

@@ -2,7 +2,7 @@
 
 from beanie import PydanticObjectId
 
-from pumppilot.engines.accounts import Caller
+from pumppilot.engines.caller import Caller
 from pumppilot.engines.ids import parse_id
 from pumppilot.errors import BadUserInput, NotFound
 from pumppilot.models import Admin, Role
@@ -24,3 +24,10 @@ async def tenant_for(caller: Caller, named: str | None) -> PydanticObjectId:
     if admin is None or admin.role is not Role.ADMIN:
         raise NotFound("no such tenant")
     return tenant_id
+
+
+async def audit_scope(caller: Caller, named: str | None) -> PydanticObjectId | None:
+    """The tenant whose audit entries the caller may read; None is the master's all."""
+    if caller.role is Role.MASTER and named is None:
+        return None
+    return await tenant_for(caller, named)

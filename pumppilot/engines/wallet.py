@@ -6,13 +6,18 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from pumppilot import events
 from pumppilot.clock import Clock
-from pumppilot.errors import BadUserInput, InsufficientBalance, NotFound
-from pumppilot.models import LedgerEntry, LedgerKind, User
+from pumppilot.engines import audit
+from pumppilot.engines.audit import AuditAction
+from pumppilot.engines.caller import Caller
+from pumppilot.errors import BadUserInput, Conflict, InsufficientBalance, NotFound
+from pumppilot.models import LedgerEntry, LedgerKind, Role, User
 
 log = logging.getLogger(__name__)
 
 MAX_RECHARGE_MINUTES = 100_000
+MAX_KEY_LENGTH = 128
 
 
 async def apply_entry(
@@ -28,14 +33,14 @@ async def apply_entry(
     """Change a balance by `seconds` and record why; a repeated `ref` changes nothing.
 
     The balance moves first, conditionally, so it can never go below zero; the entry
-    follows with the balance the move produced. A process killed between the two leaves
-    the balance ahead of the ledger; entries are keyed by `ref` so the repair is a replay.
+    follows with the balance the move produced. A process killed between the two writes
+    leaves the balance and the ledger apart; nothing repairs that yet.
     """
     existing = await LedgerEntry.find_one(
         LedgerEntry.admin_id == user.admin_id, LedgerEntry.ref == ref
     )
     if existing is not None:
-        return existing
+        return _same_or_conflict(existing, user_id=user.id, seconds=seconds)
 
     floor = max(0, -seconds)
     updated = await User.get_pymongo_collection().find_one_and_update(
@@ -72,40 +77,53 @@ async def apply_entry(
             LedgerEntry.admin_id == user.admin_id, LedgerEntry.ref == ref
         )
         assert winner is not None
-        return winner
+        return _same_or_conflict(winner, user_id=user.id, seconds=seconds)
 
     user.balance_seconds = entry.balance_after
+    await events.publish("wallet", user.admin_id, user.id)
     log.info("ledger %s of %+d s for user %s (%s)", kind.value, seconds, user.id, reason)
     return entry
 
 
 async def recharge(
     *,
-    tenant_id: PydanticObjectId,
+    actor: Caller,
     user_id: PydanticObjectId,
     minutes: int,
-    actor_id: PydanticObjectId | None,
     idempotency_key: str,
     clock: Clock,
 ) -> LedgerEntry:
+    """Add prepaid minutes to a user of the admin's own tenant; a retried key adds nothing."""
+    actor.require(Role.ADMIN)
+    tenant_id = actor.own_tenant()
+    key = idempotency_key.strip()
     if not 0 < minutes <= MAX_RECHARGE_MINUTES:
         raise BadUserInput(f"a recharge is 1 to {MAX_RECHARGE_MINUTES} minutes")
-    if not idempotency_key.strip():
-        raise BadUserInput("a recharge needs an idempotency key")
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise BadUserInput(f"a recharge needs an idempotency key of 1 to {MAX_KEY_LENGTH} chars")
 
     user = await User.get(user_id)
     if user is None or user.admin_id != tenant_id:
         raise NotFound("no such user")
 
-    return await apply_entry(
+    entry = await apply_entry(
         user=user,
         kind=LedgerKind.RECHARGE,
         seconds=minutes * 60,
-        actor_id=actor_id,
+        actor_id=actor.account_id,
         reason=f"recharge of {minutes} minutes",
-        ref=f"recharge:{idempotency_key.strip()}",
+        ref=f"recharge:{key}",
         clock=clock,
     )
+    await audit.record(
+        AuditAction.RECHARGE,
+        clock=clock,
+        actor=actor,
+        tenant_id=tenant_id,
+        target=str(user_id),
+        detail=f"{minutes} minutes",
+    )
+    return entry
 
 
 async def balance_of(user_id: PydanticObjectId) -> int:
@@ -113,3 +131,12 @@ async def balance_of(user_id: PydanticObjectId) -> int:
     if user is None:
         raise NotFound("no such user")
     return user.balance_seconds
+
+
+def _same_or_conflict(
+    entry: LedgerEntry, *, user_id: PydanticObjectId | None, seconds: int
+) -> LedgerEntry:
+    """A repeated `ref` is a retry only if it asks for the very same change."""
+    if entry.user_id != user_id or entry.seconds != seconds:
+        raise Conflict("that idempotency key was already used for a different change")
+    return entry

@@ -4,7 +4,7 @@ from beanie import Document
 
 from pumppilot.models.accounts import Admin, Role, User
 from pumppilot.models.runs import ACTIVE_STATUSES, EndReason, Run, RunStatus, status_fields
-from pumppilot.models.security import AuditEntry, Device, Session
+from pumppilot.models.security import AuditEntry, ClientKind, Device, LoginThrottle, Session
 from pumppilot.models.wallet import (
     LedgerEntry,
     LedgerKind,
@@ -23,6 +23,7 @@ DOCUMENT_MODELS: tuple[type[Document], ...] = (
     Device,
     LedgerEntry,
     AuditEntry,
+    LoginThrottle,
 )
 
 __all__ = [
@@ -30,10 +31,12 @@ __all__ = [
     "DOCUMENT_MODELS",
     "Admin",
     "AuditEntry",
+    "ClientKind",
     "Device",
     "EndReason",
     "LedgerEntry",
     "LedgerKind",
+    "LoginThrottle",
     "MinuteRequest",
     "MinuteRequestStatus",
     "Role",

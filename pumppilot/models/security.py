@@ -1,11 +1,17 @@
 """Sessions, devices and the audit trail."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from pumppilot.models.accounts import Role
+
+
+class ClientKind(StrEnum):
+    WEB = "WEB"
+    MOBILE = "MOBILE"
 
 
 class Session(Document):
@@ -14,9 +20,12 @@ class Session(Document):
     account_id: PydanticObjectId
     role: Role
     admin_id: PydanticObjectId | None
+    client: ClientKind = ClientKind.WEB
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    # Bumped at each refresh; a refresh token of an older generation means theft.
+    refresh_generation: int = 0
 
     class Settings:
         name = "mobile_sessions"
@@ -49,13 +58,30 @@ class Device(Document):
 
 
 class AuditEntry(Document):
+    """Who did what, when and from where. `admin_id` is the tenant it concerns, if any."""
+
     admin_id: PydanticObjectId | None
     actor_id: PydanticObjectId | None
+    actor_role: Role | None = None
     action: str
     target: str | None = None
+    detail: str | None = None
     client_address: str | None = None
     at: datetime
 
     class Settings:
         name = "audit_log"
         indexes = [IndexModel([("admin_id", ASCENDING), ("at", DESCENDING)], name="tenant_audit")]
+
+
+class LoginThrottle(Document):
+    """Failed logins counted per identifier and per client address."""
+
+    key: str
+    failures: int = 0
+    locked_until: datetime | None = None
+    updated_at: datetime
+
+    class Settings:
+        name = "login_throttle"
+        indexes = [IndexModel([("key", ASCENDING)], unique=True, name="key")]

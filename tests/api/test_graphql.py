@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from pumppilot.clock import ManualClock
-from tests.factories import Tenant
+from tests.factories import MASTER_IDENTIFIER, Tenant, master_caller
 from tests.helpers import error_code, gql, login
 
 START = "mutation($m: Int!) { startMotor(minutes: $m) { id status position remainingSeconds } }"
@@ -95,14 +95,8 @@ async def test_another_tenants_queue_reads_as_not_found(
 async def test_the_master_reads_a_named_tenants_queue(
     http: httpx.AsyncClient, tenant: Tenant, clock
 ):
-    from pumppilot.engines import accounts  # noqa: PLC0415
-    from pumppilot.models import Role  # noqa: PLC0415
-    from tests.factories import PASSWORD  # noqa: PLC0415
-
-    await accounts.create_admin(
-        identifier="root", name="Root", password=PASSWORD, role=Role.MASTER, clock=clock
-    )
-    token = await login(http, "root")
+    await master_caller(clock)
+    token = await login(http, MASTER_IDENTIFIER)
     query = "query($t: ID) { queue(tenantId: $t) { tenantId } }"
 
     named = await gql(http, query, {"t": str(tenant.id)}, token=token)

@@ -1,25 +1,15 @@
-"""`GET /api/esp32/poll`: the board asks whether its motor may run.
-
-Every answer that is not a 200 says OFF, so a board that only reads `motor` fails safe.
-"""
+"""`GET /api/esp32/poll`: the board asks whether its motor may run."""
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from pumppilot.api.bearer import bearer_token
+from pumppilot.api.device.responses import device_answer, device_error
 from pumppilot.engines import devices
 from pumppilot.engines.devices import DeviceReport, PollAnswer
 from pumppilot.errors import BadUserInput, PumpPilotError
 from pumppilot.runtime import Runtime
 
-STATUS_BY_CODE = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "SUSPENDED": 403,
-    "NOT_FOUND": 404,
-    "BAD_USER_INPUT": 400,
-    "CONFLICT": 409,
-}
 TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "off", "no"})
 
@@ -43,16 +33,7 @@ async def poll_endpoint(request: Request) -> JSONResponse:
     except PumpPilotError as exc:
         return device_error(exc)
 
-    return JSONResponse(_body(answer), headers={"Cache-Control": "no-store"})
-
-
-def device_error(exc: PumpPilotError) -> JSONResponse:
-    status = STATUS_BY_CODE.get(exc.code, 500)
-    return JSONResponse(
-        {"motor": "OFF", "error": {"code": exc.code, "message": exc.message}},
-        status_code=status,
-        headers={"Cache-Control": "no-store"},
-    )
+    return device_answer(_body(answer))
 
 
 def _flag(value: str | None, name: str) -> bool | None:

@@ -1,12 +1,14 @@
 """Per-request context: the runtime and the caller, authenticated once per request."""
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from pumppilot.api.bearer import bearer_token
 from pumppilot.engines import accounts
-from pumppilot.engines.accounts import Caller
+from pumppilot.engines.caller import Caller
 from pumppilot.errors import Unauthenticated
 from pumppilot.runtime import Runtime
 
@@ -18,17 +20,38 @@ class Context:
         self.runtime = runtime
         self.request = request
         self.response = response
+        # Set by Strawberry from a websocket's connection_init payload.
+        self.connection_params: dict[str, Any] | None = None
         self._caller: Caller | None = None
 
+    @property
+    def address(self) -> str | None:
+        client = self.request.client
+        return client.host if client is not None else None
+
+    def token(self) -> str | None:
+        if isinstance(self.request, WebSocket):
+            params = self.connection_params or {}
+            value = params.get("authorization") or params.get("Authorization")
+            return bearer_token(value) if isinstance(value, str) else None
+        return bearer_token(self.request.headers.get("authorization"))
+
     async def caller(self) -> Caller:
-        if self._caller is not None:
+        # One context serves a whole websocket connection, so there it is never cached:
+        # each operation must see a logout or suspension that happened since the last.
+        if self._caller is not None and not isinstance(self.request, WebSocket):
             return self._caller
 
-        token = bearer_token(self.request.headers.get("authorization"))
+        token = self.token()
         if token is None:
             raise Unauthenticated("log in first and send the token as 'Authorization: Bearer …'")
 
         self._caller = await accounts.authenticate(
-            token=token, signer=self.runtime.signer, clock=self.runtime.clock
+            token=token, signer=self.runtime.signer, clock=self.runtime.clock, address=self.address
         )
         return self._caller
+
+    async def recheck(self) -> Caller:
+        """Authenticate again, for long-lived streams whose session may have ended."""
+        self._caller = None
+        return await self.caller()

@@ -1,7 +1,8 @@
 """Every GraphQL error leaves with `extensions.code`; unexpected ones leave masked."""
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
@@ -14,6 +15,7 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+SUGGESTION = re.compile(r" Did you mean .*\?$")
 REQUEST_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
 
 
@@ -26,7 +28,7 @@ def is_unexpected(error: GraphQLError) -> bool:
 def coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, PumpPilotError):
-        return _with(error, original.message, original.code, original)
+        return _with(error, original.message, original.code, original, original.extensions())
 
     if is_unexpected(error):
         return _with(error, "internal error; it has been logged", INTERNAL, None)
@@ -43,7 +45,13 @@ def _document_code(error: GraphQLError) -> str:
     return VALIDATION_FAILED if error.path is None else INTERNAL
 
 
-def _with(error: GraphQLError, message: str, code: str, original: Exception | None) -> GraphQLError:
+def _with(
+    error: GraphQLError,
+    message: str,
+    code: str,
+    original: Exception | None,
+    extra: dict[str, object] | None = None,
+) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -51,13 +59,38 @@ def _with(error: GraphQLError, message: str, code: str, original: Exception | No
         positions=error.positions,
         path=error.path,
         original_error=original,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions={**(error.extensions or {}), **(extra or {}), "code": code},
     )
 
 
 class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [coded(error) for error in result.errors]
+        if result is None or not result.errors:
+            return
+
+        errors = [coded(error) for error in result.errors]
+        if any(SUGGESTION.search(error.message) for error in errors) and await _anonymous(
+            self.execution_context.context
+        ):
+            # Field suggestions would map the schema for someone who has not logged in.
+            errors = [_without_suggestion(error) for error in errors]
+        result.errors = errors
+
+
+async def _anonymous(context: object) -> bool:
+    caller = getattr(context, "caller", None)
+    if caller is None:
+        return True
+    try:
+        await caller()
+    except PumpPilotError:
+        return True
+    return False
+
+
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    code = (error.extensions or {}).get("code", VALIDATION_FAILED)
+    message = SUGGESTION.sub("", error.message)
+    return _with(error, message, str(code), error.original_error)

@@ -1,23 +1,27 @@
-"""Read-only fields. Each resolves the caller, then asks an engine."""
+"""Read-only fields. Each declares who may call it, then asks an engine."""
 
 from datetime import datetime
 
 import strawberry
 
+from pumppilot.api.graphql.access import allow
 from pumppilot.api.graphql.context import Context
-from pumppilot.api.graphql.types import Account, Queue, Run, Wallet
-from pumppilot.engines import accounts, queue, tenancy, wallet
-from pumppilot.engines.accounts import Caller
+from pumppilot.api.graphql.types import Account, Admin, AuditEntry, Device, Queue, Run, User, Wallet
+from pumppilot.engines import accounts, audit, devices, directory, queue, tenancy, wallet
+from pumppilot.engines.caller import Caller
+from pumppilot.engines.ids import parse_optional_id
 from pumppilot.errors import Unauthenticated
 from pumppilot.models import Role
 from pumppilot.models import Run as RunDocument
 
 Info = strawberry.Info[Context, None]
+EVERYONE = (Role.MASTER, Role.ADMIN, Role.USER)
+MANAGERS = (Role.MASTER, Role.ADMIN)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in account.")
+    @strawberry.field(description="The signed-in account.", **allow(*EVERYONE))
     async def me(self, info: Info) -> Account:
         caller = await info.context.caller()
         account = await accounts.load_account(caller.account_id, caller.role)
@@ -25,28 +29,70 @@ class Query:
             raise Unauthenticated("the account no longer exists")
         return Account.from_model(account)
 
-    @strawberry.field(description="A tenant's queue; the master admin names the tenant.")
+    @strawberry.field(
+        description="A tenant's queue; the master names the tenant.", **allow(*EVERYONE)
+    )
     async def queue(self, info: Info, tenant_id: strawberry.ID | None = None) -> Queue:
         caller = await info.context.caller()
         tenant = await tenancy.tenant_for(caller, tenant_id)
 
         view = await queue.tenant_queue(tenant, clock=info.context.runtime.clock)
-        now = info.context.runtime.clock.now()
-        return Queue(
-            tenant_id=strawberry.ID(str(view.tenant_id)),
-            version=view.version,
-            active=_shown(view.active, caller, now=now, position=None) if view.active else None,
-            waiting=[
-                _shown(run, caller, now=now, position=number)
-                for number, run in enumerate(view.waiting, start=1)
-            ],
-        )
+        return queue_type(view, caller, now=info.context.runtime.clock.now())
 
-    @strawberry.field(description="The signed-in user's balance.")
+    @strawberry.field(description="The signed-in user's balance.", **allow(Role.USER))
     async def wallet(self, info: Info) -> Wallet:
         caller = await info.context.caller()
-        caller.require(Role.USER)
         return Wallet.from_seconds(await wallet.balance_of(caller.account_id))
+
+    @strawberry.field(
+        description="A tenant's users; the master names the tenant.", **allow(*MANAGERS)
+    )
+    async def users(self, info: Info, tenant_id: strawberry.ID | None = None) -> list[User]:
+        tenant = await tenancy.tenant_for(await info.context.caller(), tenant_id)
+        return [User.from_model(user) for user in await directory.users_of(tenant)]
+
+    @strawberry.field(
+        description="A tenant's devices; the master names the tenant.", **allow(*MANAGERS)
+    )
+    async def devices(self, info: Info, tenant_id: strawberry.ID | None = None) -> list[Device]:
+        tenant = await tenancy.tenant_for(await info.context.caller(), tenant_id)
+        return [Device.from_model(device) for device in await devices.devices_of(tenant)]
+
+    @strawberry.field(description="Every tenant on the platform.", **allow(Role.MASTER))
+    async def admins(self, info: Info) -> list[Admin]:
+        caller = await info.context.caller()
+        return [Admin.from_model(admin) for admin in await directory.tenants(caller)]
+
+    @strawberry.field(
+        description="Security events, newest first. An admin sees their tenant's; the master "
+        "sees a named tenant's, or everything when none is named.",
+        **allow(*MANAGERS),
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        tenant_id: strawberry.ID | None = None,
+        limit: int = 50,
+        before: strawberry.ID | None = None,
+    ) -> list[AuditEntry]:
+        caller = await info.context.caller()
+        scope = await tenancy.audit_scope(caller, tenant_id)
+        cursor = parse_optional_id(before, what="before")
+
+        entries = await audit.entries_for(scope, limit=limit, before=cursor)
+        return [AuditEntry.from_model(entry) for entry in entries]
+
+
+def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue:
+    return Queue(
+        tenant_id=strawberry.ID(str(view.tenant_id)),
+        version=view.version,
+        active=_shown(view.active, caller, now=now, position=None) if view.active else None,
+        waiting=[
+            _shown(run, caller, now=now, position=number)
+            for number, run in enumerate(view.waiting, start=1)
+        ],
+    )
 
 
 def _shown(run: RunDocument, caller: Caller, *, now: datetime, position: int | None) -> Run:

@@ -1,16 +1,24 @@
 """The Strawberry schema, built once."""
 
 import logging
+from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
 from pumppilot.api.graphql.errors import ErrorCodes, is_unexpected
+from pumppilot.api.graphql.introspection import AdminOnlyIntrospection
 from pumppilot.api.graphql.mutations import Mutation
 from pumppilot.api.graphql.queries import Query
+from pumppilot.api.graphql.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
+
+MAX_DEPTH = 8
+MAX_ALIASES = 20
+MAX_TOKENS = 2000
 
 
 class PumpPilotSchema(strawberry.Schema):
@@ -24,7 +32,20 @@ class PumpPilotSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return PumpPilotSchema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+    return PumpPilotSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            # Limits run during validation, so an abusive document is refused before
+            # any resolver (or database call) runs.
+            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            AdminOnlyIntrospection,
+            ErrorCodes,
+        ],
+    )
 
 
 schema = build_schema()

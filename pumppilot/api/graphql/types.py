@@ -12,9 +12,17 @@ from pumppilot.engines.runs import remaining_seconds, seconds_run
 strawberry.enum(models.Role, description="What an account may do.")
 strawberry.enum(models.RunStatus, description="Where a run is in its life.")
 strawberry.enum(models.EndReason, description="Why a run ended.")
+strawberry.enum(models.ClientKind, description="Web sessions are short; mobile ones long.")
+strawberry.enum(models.LedgerKind, description="Why a balance changed.")
 Role = models.Role
 RunStatus = models.RunStatus
 EndReason = models.EndReason
+ClientKind = models.ClientKind
+LedgerKind = models.LedgerKind
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
 
 
 @strawberry.type(description="A signed-in person: the master admin, an admin or a user.")
@@ -41,7 +49,20 @@ class Account:
 @strawberry.type
 class LoginPayload:
     token: str = strawberry.field(description="Send as 'Authorization: Bearer <token>'.")
+    expires_at: datetime = strawberry.field(description="When `token` stops working.")
+    refresh_token: str = strawberry.field(
+        description="Trade it once, with refreshSession, for a new pair before the session ends."
+    )
     account: Account
+
+    @classmethod
+    def from_signed_in(cls, signed_in: accounts.SignedIn) -> "LoginPayload":
+        return cls(
+            token=signed_in.access_token,
+            expires_at=signed_in.access_expires_at,
+            refresh_token=signed_in.refresh_token,
+            account=Account.from_model(signed_in.account),
+        )
 
 
 @strawberry.type(description="One user's entry in a tenant's queue.")
@@ -99,3 +120,132 @@ class Wallet:
     @classmethod
     def from_seconds(cls, seconds: int) -> "Wallet":
         return cls(balance_seconds=seconds, balance_minutes=round(seconds / 60, 2))
+
+
+@strawberry.type(description="A tenant: its admin account and whether it is suspended.")
+class Admin:
+    id: strawberry.ID
+    identifier: str
+    name: str
+    suspended: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, admin: models.Admin) -> "Admin":
+        return cls(
+            id=_id(admin.id),
+            identifier=admin.identifier,
+            name=admin.name,
+            suspended=admin.suspended,
+            created_at=admin.created_at,
+        )
+
+
+@strawberry.type(description="A user of a tenant, as their admin sees them.")
+class User:
+    id: strawberry.ID
+    identifier: str
+    name: str
+    suspended: bool
+    rfid_card: str | None
+    balance_seconds: int
+    balance_minutes: float
+
+    @classmethod
+    def from_model(cls, user: models.User) -> "User":
+        return cls(
+            id=_id(user.id),
+            identifier=user.identifier,
+            name=user.name,
+            suspended=user.suspended,
+            rfid_card=user.rfid_card,
+            balance_seconds=user.balance_seconds,
+            balance_minutes=round(user.balance_seconds / 60, 2),
+        )
+
+
+@strawberry.type(description="A pump controller board. Its key is never shown here.")
+class Device:
+    device_id: str
+    name: str
+    revoked: bool
+    last_seen_at: datetime | None
+    load_shedding: bool | None
+    ready: bool | None
+    output_on: bool | None
+
+    @classmethod
+    def from_model(cls, device: models.Device) -> "Device":
+        return cls(
+            device_id=device.device_id,
+            name=device.name,
+            revoked=device.revoked,
+            last_seen_at=device.last_seen_at,
+            load_shedding=device.load_shedding,
+            ready=device.ready,
+            output_on=device.output_on,
+        )
+
+
+@strawberry.type
+class DeviceKeyPayload:
+    device: Device
+    key: str = strawberry.field(description="Shown this once; store it on the board.")
+
+
+@strawberry.type(description="One change to a balance.")
+class LedgerEntry:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    kind: LedgerKind
+    seconds: int
+    balance_after: int
+    reason: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, entry: models.LedgerEntry) -> "LedgerEntry":
+        return cls(
+            id=_id(entry.id),
+            user_id=_id(entry.user_id),
+            kind=entry.kind,
+            seconds=entry.seconds,
+            balance_after=entry.balance_after,
+            reason=entry.reason,
+            created_at=entry.created_at,
+        )
+
+
+@strawberry.type(description="Who did what, when and from where.")
+class AuditEntry:
+    id: strawberry.ID
+    tenant_id: strawberry.ID | None
+    actor_id: strawberry.ID | None
+    actor_role: Role | None
+    action: str
+    target: str | None
+    detail: str | None
+    client_address: str | None
+    at: datetime
+
+    @classmethod
+    def from_model(cls, entry: models.AuditEntry) -> "AuditEntry":
+        return cls(
+            id=_id(entry.id),
+            tenant_id=_id(entry.admin_id) if entry.admin_id is not None else None,
+            actor_id=_id(entry.actor_id) if entry.actor_id is not None else None,
+            actor_role=entry.actor_role,
+            action=entry.action,
+            target=entry.target,
+            detail=entry.detail,
+            client_address=entry.client_address,
+            at=entry.at,
+        )
+
+
+@strawberry.type(description="Where the signed-in user stands in the queue.")
+class MyQueuePosition:
+    run_id: strawberry.ID | None
+    status: RunStatus | None
+    position: int | None
+    remaining_seconds: int

@@ -8,11 +8,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from pumppilot.api.graphql.context import Context
 from pumppilot.api.graphql.errors import REQUEST_ERROR_CODES
+from pumppilot.errors import PumpPilotError
 from pumppilot.runtime import Runtime
 
 REQUEST_ERROR = "BAD_REQUEST"
@@ -25,6 +27,21 @@ class GraphQLView(GraphQL[Context, None]):
             schema, graphql_ide="graphiql", subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         )
         self.runtime = runtime
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        # The token comes in connection_init; a connection without a valid one is closed.
+        try:
+            await context.caller()
+        except PumpPilotError as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        return None
+
+    def decode_json(self, data: str | bytes) -> object:
+        decoded = super().decode_json(data)
+        # Strawberry expects an object here (a list only when batching, which is off).
+        if not isinstance(decoded, dict):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
