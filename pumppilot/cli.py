@@ -57,6 +57,8 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,
+        # The websockets library's own sans-I/O protocol; its older one is deprecated.
+        ws="websockets-sansio",
         # Boards poll every few seconds; keep their connections open across polls.
         timeout_keep_alive=settings.poll_seconds * 3,
     )

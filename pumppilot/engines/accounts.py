@@ -311,12 +311,14 @@ async def authenticate(
 ) -> Caller:
     """The caller behind an access token, refused once the session ends or is suspended."""
     claims = signer.verify(token, kind="access")
-    session = await _live_session(claims.session_id, claims.account_id, clock=clock)
-
+    session = await _session(claims.session_id, claims.account_id)
     account = await load_account(session.account_id, session.role)
     if account is None:
         raise Unauthenticated("the account no longer exists")
+
+    # Suspension is checked before the session's end, so a suspended account hears why.
     await _ensure_not_suspended(account)
+    _ensure_live(session, clock=clock)
 
     assert session.id is not None
     return Caller(
@@ -330,12 +332,21 @@ async def authenticate(
 
 
 async def _live_session(session_id: str, account_id: str, *, clock: Clock) -> Session:
+    session = await _session(session_id, account_id)
+    _ensure_live(session, clock=clock)
+    return session
+
+
+async def _session(session_id: str, account_id: str) -> Session:
     session = await Session.get(session_id)
     if session is None or str(session.account_id) != account_id:
         raise Unauthenticated("the session no longer exists; log in again")
+    return session
+
+
+def _ensure_live(session: Session, *, clock: Clock) -> None:
     if session.revoked_at is not None or session.expires_at <= clock.now():
         raise Unauthenticated("the session has ended; log in again")
-    return session
 
 
 async def logout(*, caller: Caller, clock: Clock) -> None:

@@ -129,8 +129,11 @@ async def devices_of(tenant_id: PydanticObjectId) -> list[Device]:
     return await Device.find(Device.admin_id == tenant_id).sort("+device_id").to_list()
 
 
-async def authenticate_device(*, admin_id: str, device_id: str, key: str | None) -> Device:
-    """The board behind a request, refused unless its key is right and its tenant active."""
+async def authenticate_device(
+    *, admin_id: str, device_id: str, key: str | None
+) -> tuple[Device, Admin]:
+    """The board behind a request and its tenant, refused unless the key is right and the
+    tenant active."""
     if not key:
         raise Unauthenticated("a device key is required as a bearer token")
     tenant_id = parse_id(admin_id, what="adminId")
@@ -147,7 +150,7 @@ async def authenticate_device(*, admin_id: str, device_id: str, key: str | None)
     admin = await Admin.get(tenant_id)
     if admin is None or admin.suspended:
         raise Suspended("this tenant is suspended")
-    return device
+    return device, admin
 
 
 async def poll(
@@ -160,18 +163,20 @@ async def poll(
     clock: Clock,
 ) -> PollAnswer:
     """Authenticate the board, settle the queue and say whether the motor may run."""
-    device = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
+    device, admin = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
 
     await _record_report(device, report, settings=settings, clock=clock)
     active = await queue.settle_due(device.admin_id, clock=clock)
-    return _answer(active, version=await _version(device.admin_id), settings=settings, clock=clock)
+    # The version read before the run: an answer never pairs an old run with a newer seq,
+    # so a board that keeps the highest seq it has acted on never acts on a stale ON.
+    return _answer(active, version=admin.queue_version, settings=settings, clock=clock)
 
 
 async def scan(
     *, admin_id: str, device_id: str, key: str | None, card_id: str, clock: Clock
 ) -> ScanResult:
     """A card held to the reader: start or queue its holder's run, or end it if open."""
-    device = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
+    device, _ = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
     card = card_id.strip().upper()
     if not 0 < len(card) <= MAX_CARD_LENGTH:
         raise BadUserInput(f"cardId is 1 to {MAX_CARD_LENGTH} characters")
@@ -210,12 +215,6 @@ def _answer(active: Run | None, *, version: int, settings: Settings, clock: Cloc
         seq=version,
         server_time=int(now.timestamp()),
     )
-
-
-async def _version(tenant_id: PydanticObjectId) -> int:
-    # Settling may have moved the queue on, so read the version after it.
-    admin = await Admin.get(tenant_id)
-    return admin.queue_version if admin is not None else 0
 
 
 async def _record_report(

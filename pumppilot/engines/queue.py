@@ -14,12 +14,13 @@ from pumppilot.clock import Clock
 from pumppilot.engines import wallet
 from pumppilot.engines.duplicates import violated_index
 from pumppilot.engines.runs import chargeable_seconds, limit_reason, remaining_seconds, seconds_run
-from pumppilot.errors import BadUserInput, InsufficientBalance, NotFound, Suspended
+from pumppilot.errors import BadUserInput, Conflict, InsufficientBalance, NotFound, Suspended
 from pumppilot.models import (
     ACTIVE_STATUSES,
     Admin,
     EndReason,
     LedgerKind,
+    Role,
     Run,
     RunStatus,
     UsageRecord,
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 MIN_START_SECONDS = 60
 MAX_RUN_MINUTES = 24 * 60
 OPEN_RUN_PER_USER_INDEX = "one_open_run_per_user"
+STOP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,25 @@ async def start_run(
 
 async def stop_run(*, tenant_id: PydanticObjectId, user_id: PydanticObjectId, clock: Clock) -> Run:
     """End the user's own run: a WAITING one leaves the queue, an active one stops."""
-    run = await open_run_of(user_id)
-    if run is None or run.admin_id != tenant_id:
-        raise NotFound("you have no run to stop")
+    for _ in range(STOP_ATTEMPTS):
+        run = await open_run_of(user_id)
+        if run is None or run.admin_id != tenant_id:
+            raise NotFound("you have no run to stop")
 
-    reason = EndReason.LEFT_QUEUE if run.status is RunStatus.WAITING else EndReason.STOPPED_BY_USER
-    if run.status is RunStatus.RUNNING and remaining_seconds(run, clock.now()) == 0:
-        reason = limit_reason(run)
+        if await end_run(run, reason=_stop_reason(run, clock.now()), clock=clock):
+            return await _reload(run)
+        # The run moved on between reading and ending it (it was promoted, or settled):
+        # read it again and end it in its new state.
 
-    await end_run(run, reason=reason, clock=clock)
-    return await _reload(run)
+    raise Conflict("the run kept changing while stopping it; try again")
+
+
+def _stop_reason(run: Run, now: datetime) -> EndReason:
+    if run.status is RunStatus.WAITING:
+        return EndReason.LEFT_QUEUE
+    if run.status is RunStatus.RUNNING and remaining_seconds(run, now) == 0:
+        return limit_reason(run)
+    return EndReason.STOPPED_BY_USER
 
 
 async def end_run(run: Run, *, reason: EndReason, clock: Clock) -> bool:
@@ -138,7 +149,7 @@ async def end_run(run: Run, *, reason: EndReason, clock: Clock) -> bool:
 
     log.info("run %s ended (%s), charged %d s", run.id, reason.value, charge)
     if ended is RunStatus.DONE:
-        await _settle_account(run, charge=charge, reason=reason, clock=clock)
+        await _settle_account(run, charge=charge, reason=reason, now=now, clock=clock)
 
     await _bump_version(run.admin_id)
     await promote_next(run.admin_id, clock=clock)
@@ -261,12 +272,15 @@ async def _capped_charge(run: Run, now: datetime) -> int:
     if charge == 0:
         return 0
 
-    # A balance lowered by an admin during the run caps the charge; it never goes negative.
+    # The charge never exceeds what the balance holds now, so a balance can never go
+    # negative, whatever changed it during the run.
     user = await User.get(run.user_id)
     return min(charge, user.balance_seconds if user is not None else 0)
 
 
-async def _settle_account(run: Run, *, charge: int, reason: EndReason, clock: Clock) -> None:
+async def _settle_account(
+    run: Run, *, charge: int, reason: EndReason, now: datetime, clock: Clock
+) -> None:
     user = await User.get(run.user_id)
     if user is not None and charge > 0:
         await wallet.apply_entry(
@@ -280,7 +294,6 @@ async def _settle_account(run: Run, *, charge: int, reason: EndReason, clock: Cl
         )
 
     assert run.id is not None
-    now = clock.now()
     record = UsageRecord(
         admin_id=run.admin_id,
         user_id=run.user_id,
@@ -328,3 +341,8 @@ async def _reload(run: Run) -> Run:
 def _from_raw(raw: dict[str, Any]) -> Run:
     run: Run = Run.model_validate(raw)
     return run
+
+
+def shows_name(run: Run, *, viewer_id: PydanticObjectId, viewer_role: Role) -> bool:
+    """Users see where everyone stands in the queue but only their own name."""
+    return viewer_role is not Role.USER or run.user_id == viewer_id

@@ -2,14 +2,16 @@
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import StreamExecutionResult
 
 from pumppilot.errors import PumpPilotError
 
 log = logging.getLogger(__name__)
+
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -64,6 +66,13 @@ def _with(
 
 
 class ErrorCodes(SchemaExtension):
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Each message of a subscription passes here before it is sent.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [coded(error) for error in errors]  # type: ignore[union-attr]
+        yield
+
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result

@@ -96,6 +96,5 @@ def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue
 
 
 def _shown(run: RunDocument, caller: Caller, *, now: datetime, position: int | None) -> Run:
-    # Users see where everyone stands but only their own name.
-    show_name = caller.role is not Role.USER or run.user_id == caller.account_id
+    show_name = queue.shows_name(run, viewer_id=caller.account_id, viewer_role=caller.role)
     return Run.from_model(run, now=now, position=position, show_name=show_name)

@@ -36,10 +36,9 @@ class Account:
     @classmethod
     def from_model(cls, account: accounts.Account) -> "Account":
         tenant = accounts.tenant_of(account)
-        role = models.Role.USER if isinstance(account, models.User) else account.role
         return cls(
             id=strawberry.ID(str(account.id)),
-            role=role,
+            role=accounts.role_of(account),
             name=account.name,
             identifier=account.identifier,
             tenant_id=strawberry.ID(str(tenant)) if tenant is not None else None,
