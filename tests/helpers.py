@@ -47,3 +47,11 @@ async def poll(
     headers = {"authorization": f"Bearer {key}"} if key is not None else {}
     params = {"adminId": str(admin_id), "deviceId": device_id, **report}
     return await http.get("/api/esp32/poll", params=params, headers=headers)
+
+
+async def scan(
+    http: httpx.AsyncClient, admin_id: object, device_id: str, key: str | None, card: str
+) -> httpx.Response:
+    headers = {"authorization": f"Bearer {key}"} if key is not None else {}
+    body = {"adminId": str(admin_id), "deviceId": device_id, "cardId": card}
+    return await http.post("/api/esp32/scan", json=body, headers=headers)
