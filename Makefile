@@ -23,6 +23,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.poll
+	$(BIN)/python -m bench.login
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)

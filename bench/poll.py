@@ -10,29 +10,15 @@ whose run is RUNNING, and polls it from concurrent clients. Prints the figures.
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-import uvicorn
 
-from pumppilot.app import create_app
+from bench.serving import seeded_store, serving
 from pumppilot.clock import SystemClock
-from pumppilot.config import load_settings
 from pumppilot.engines import queue
-from pumppilot.store import EmbeddedStore, open_store
 from tests.factories import make_tenant
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _poll_many(
@@ -56,41 +42,18 @@ async def _poll_many(
 
 
 async def main(count: int, width: int, sqlite: bool) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        embedded = EmbeddedStore(Path(scratch) / "bench.sqlite" if sqlite else None)
-        uri = embedded.start()
-        settings = load_settings(
-            mongodb_uri=uri, data_dir=Path(scratch), token_secret="b" * 40, log_level="WARNING"
-        )
+    async with seeded_store(sqlite=sqlite) as settings:
         clock = SystemClock()
-
-        seed = await open_store(settings)
         tenant = await make_tenant("bench", clock, balances={"runner": 600})
         await queue.start_run(
             tenant_id=tenant.id, user_id=tenant.user_id("runner"), minutes=600, clock=clock
         )
-        await seed.client.close()
 
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, clock=clock), port=port, log_level="warning")
-        )
-        serving = asyncio.create_task(server.serve())
-        # uvicorn offers only a flag to say it is listening, not an event to wait on.
-        while not server.started:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-        params = {"adminId": str(tenant.id), "deviceId": tenant.device_id}
-        started = time.perf_counter()
-        latencies = await _poll_many(
-            f"http://127.0.0.1:{port}", params, tenant.device_key, count, width
-        )
-        elapsed = time.perf_counter() - started
-
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        embedded.stop()
+        async with serving(settings) as base_url:
+            params = {"adminId": str(tenant.id), "deviceId": tenant.device_id}
+            started = time.perf_counter()
+            latencies = await _poll_many(base_url, params, tenant.device_key, count, width)
+            elapsed = time.perf_counter() - started
 
     quantiles = statistics.quantiles(latencies, n=100)
     store = "sqlite" if sqlite else "memory"

@@ -60,7 +60,7 @@ async def battlefield(app: Starlette, clock: ManualClock) -> Battlefield:
     return Battlefield(victim, ids, frozenset({*ids, *names, victim.device_key}))
 
 
-@pytest.mark.parametrize(("root", "name"), fields(), ids=lambda value: str(value))
+@pytest.mark.parametrize(("root", "name"), fields(), ids=str)
 async def test_no_field_reaches_another_tenant_or_a_role_above_the_callers(
     app: Starlette, http: httpx.AsyncClient, battlefield: Battlefield, root: str, name: str
 ):
