@@ -75,7 +75,7 @@ async def main(count: int, width: int) -> None:
 
 
 def _quantile(values: list[float], percent: int) -> float:
-    return statistics.quantiles(values, n=100)[percent - 1]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ async def main(count: int, width: int, sqlite: bool) -> None:
             latencies = await _poll_many(base_url, params, tenant.device_key, count, width)
             elapsed = time.perf_counter() - started
 
-    quantiles = statistics.quantiles(latencies, n=100)
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
     store = "sqlite" if sqlite else "memory"
     print(f"poll bench ({store} store, {count} polls, {width} concurrent)")
     print(f"  throughput  {count / elapsed:8.0f} polls/s")
