@@ -46,7 +46,11 @@ async def main(count: int, width: int, sqlite: bool) -> None:
         clock = SystemClock()
         tenant = await make_tenant("bench", clock, balances={"runner": 600})
         await queue.start_run(
-            tenant_id=tenant.id, user_id=tenant.user_id("runner"), minutes=600, clock=clock
+            tenant_id=tenant.id,
+            user_id=tenant.user_id("runner"),
+            minutes=600,
+            settings=settings,
+            clock=clock,
         )
 
         async with serving(settings) as base_url:

@@ -1,5 +1,7 @@
 """The Starlette application: routes, JSON errors and the store's lifetime."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,7 @@ from pumppilot.api.graphql.view import GraphQLView, json_error
 from pumppilot.auth.tokens import TokenSigner
 from pumppilot.clock import Clock, SystemClock
 from pumppilot.config import Settings, resolve_token_secret
+from pumppilot.engines import timer
 from pumppilot.events import InMemoryBus
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
@@ -45,10 +48,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         store = await open_store(settings)
         app.state.store = store
         events.use_bus(InMemoryBus())
+        ticking = None
+        if settings.timer_seconds:
+            ticking = asyncio.create_task(timer.run_forever(settings=settings, clock=clock))
         log.info("PumpPilot ready")
         try:
             yield
         finally:
+            if ticking is not None:
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
             await store.close()
 
     app = Starlette(

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     production: bool = False
     poll_seconds: int = Field(default=5, ge=1, le=300)
     lease_seconds: int = Field(default=15, ge=2, le=900)
-    offline_after_seconds: int = Field(default=30, ge=2, le=3600)
+    offline_after_seconds: int = Field(default=30, ge=2, le=7 * 24 * 3600)
+    # How often each worker looks for runs to end, hold or resume; 0 turns it off.
+    timer_seconds: float = Field(default=1.0, ge=0, le=60)
     log_level: LogLevel = "INFO"
 
     @field_validator("mongodb_uri")

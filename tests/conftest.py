@@ -31,6 +31,10 @@ def settings(embedded_store: EmbeddedStore, tmp_path: Path) -> Settings:
         database=f"test_{secrets.token_hex(6)}",
         data_dir=tmp_path,
         token_secret="x" * 40,
+        # Boards count as online for a day of test time unless a test says otherwise, and
+        # no timer ticks behind a test's back: tests call `timer.tick` themselves.
+        offline_after_seconds=24 * 3600,
+        timer_seconds=0,
     )
 
 

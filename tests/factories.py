@@ -61,9 +61,11 @@ async def make_tenant(
         card = (cards or {}).get(user_name)
         tenant.users[user_name] = await make_user(tenant, user_name, minutes, clock, card=card)
 
-    _, tenant.device_key = await devices.register_device(
+    device, tenant.device_key = await devices.register_device(
         actor=tenant.as_admin, device_id=tenant.device_id, name="pump", clock=clock
     )
+    # The board has just polled and reported itself ready, so runs may start.
+    await device.set({"last_seen_at": clock.now(), "ready": True, "load_shedding": False})
     return tenant
 
 

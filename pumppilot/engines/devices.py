@@ -166,14 +166,20 @@ async def poll(
     device, admin = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
 
     await _record_report(device, report, settings=settings, clock=clock)
-    active = await queue.settle_due(device.admin_id, clock=clock)
+    active = await queue.settle_due(device.admin_id, settings=settings, clock=clock)
     # The version read before the run: an answer never pairs an old run with a newer seq,
     # so a board that keeps the highest seq it has acted on never acts on a stale ON.
     return _answer(active, version=admin.queue_version, settings=settings, clock=clock)
 
 
 async def scan(
-    *, admin_id: str, device_id: str, key: str | None, card_id: str, clock: Clock
+    *,
+    admin_id: str,
+    device_id: str,
+    key: str | None,
+    card_id: str,
+    settings: Settings,
+    clock: Clock,
 ) -> ScanResult:
     """A card held to the reader: start or queue its holder's run, or end it if open."""
     device, _ = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
@@ -190,13 +196,19 @@ async def scan(
 
     existing = await queue.open_run_of(user.id)
     if existing is not None:
-        run = await queue.stop_run(tenant_id=device.admin_id, user_id=user.id, clock=clock)
+        run = await queue.stop_run(
+            tenant_id=device.admin_id, user_id=user.id, settings=settings, clock=clock
+        )
         left = existing.status is RunStatus.WAITING
         return ScanResult(ScanAction.LEFT_QUEUE if left else ScanAction.STOPPED, run)
 
     # A card has no keypad: the run lasts until the card is shown again or the balance ends.
     run = await queue.start_run(
-        tenant_id=device.admin_id, user_id=user.id, minutes=queue.MAX_RUN_MINUTES, clock=clock
+        tenant_id=device.admin_id,
+        user_id=user.id,
+        minutes=queue.MAX_RUN_MINUTES,
+        settings=settings,
+        clock=clock,
     )
     started = run.status is not RunStatus.WAITING
     return ScanResult(ScanAction.STARTED if started else ScanAction.QUEUED, run)
@@ -208,7 +220,7 @@ def _answer(active: Run | None, *, version: int, settings: Settings, clock: Cloc
     return PollAnswer(
         motor_on=active is not None and active.status is RunStatus.RUNNING,
         state=state,
-        hold_reason=None,
+        hold_reason=active.hold_reason.value if active and active.hold_reason else None,
         remaining_seconds=remaining_seconds(active, now) if active is not None else 0,
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.poll_seconds,

@@ -9,11 +9,21 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from pumppilot import events
 from pumppilot.clock import Clock
-from pumppilot.engines import wallet
+from pumppilot.config import Settings
+from pumppilot.engines import conditions, versions, wallet
+from pumppilot.engines.caller import Caller
 from pumppilot.engines.duplicates import violated_index
-from pumppilot.engines.runs import chargeable_seconds, limit_reason, remaining_seconds, seconds_run
+from pumppilot.engines.ids import parse_id
+from pumppilot.engines.runs import (
+    chargeable_seconds,
+    deadline,
+    limit_reason,
+    ms_run,
+    remaining_seconds,
+    seconds_held,
+    seconds_run,
+)
 from pumppilot.errors import BadUserInput, Conflict, InsufficientBalance, NotFound, Suspended
 from pumppilot.models import (
     ACTIVE_STATUSES,
@@ -30,7 +40,6 @@ from pumppilot.models import (
 
 log = logging.getLogger(__name__)
 
-MIN_START_SECONDS = 60
 MAX_RUN_MINUTES = 24 * 60
 OPEN_RUN_PER_USER_INDEX = "one_open_run_per_user"
 STOP_ATTEMPTS = 5
@@ -45,28 +54,29 @@ class QueueView:
 
 
 async def start_run(
-    *, tenant_id: PydanticObjectId, user_id: PydanticObjectId, minutes: int, clock: Clock
+    *,
+    tenant_id: PydanticObjectId,
+    user_id: PydanticObjectId,
+    minutes: int,
+    settings: Settings,
+    clock: Clock,
 ) -> Run:
     """Join the tenant's queue; the run becomes active at once when nothing else is."""
     if not 1 <= minutes <= MAX_RUN_MINUTES:
         raise BadUserInput(f"a run is 1 to {MAX_RUN_MINUTES} minutes")
 
     user = await User.get(user_id)
-    if user is None or user.admin_id != tenant_id:
+    tenant = await Admin.get(tenant_id)
+    if user is None or tenant is None or user.admin_id != tenant_id:
         raise NotFound("no such user")
-    if user.suspended:
+    if user.suspended or tenant.suspended:
         raise Suspended("this account is suspended; ask your admin")
 
     existing = await open_run_of(user_id)
     if existing is not None:
         return existing
 
-    if user.balance_seconds < MIN_START_SECONDS:
-        raise InsufficientBalance(
-            f"balance is {user.balance_seconds // 60} minutes; "
-            f"at least {MIN_START_SECONDS // 60} is needed to start"
-        )
-
+    _ensure_enough_balance(user, tenant)
     run = Run(
         **status_fields(RunStatus.WAITING),
         admin_id=tenant_id,
@@ -88,23 +98,66 @@ async def start_run(
         return raced
 
     log.info("run %s requested by user %s in tenant %s", run.id, user_id, tenant_id)
-    await _bump_version(tenant_id)
-    await promote_next(tenant_id, clock=clock)
+    await versions.bump(tenant_id)
+    await promote_next(tenant_id, settings=settings, clock=clock)
     return await _reload(run)
 
 
-async def stop_run(*, tenant_id: PydanticObjectId, user_id: PydanticObjectId, clock: Clock) -> Run:
+def _ensure_enough_balance(user: User, tenant: Admin) -> None:
+    needed = tenant.min_start_minutes * 60
+    if user.balance_seconds < needed:
+        raise InsufficientBalance(
+            f"balance is {user.balance_seconds // 60} minutes; "
+            f"at least {tenant.min_start_minutes} is needed to start"
+        )
+
+
+async def stop_run(
+    *, tenant_id: PydanticObjectId, user_id: PydanticObjectId, clock: Clock, settings: Settings
+) -> Run:
     """End the user's own run: a WAITING one leaves the queue, an active one stops."""
     for _ in range(STOP_ATTEMPTS):
         run = await open_run_of(user_id)
         if run is None or run.admin_id != tenant_id:
             raise NotFound("you have no run to stop")
 
-        if await end_run(run, reason=_stop_reason(run, clock.now()), clock=clock):
+        if await end_run(
+            run, reason=_stop_reason(run, clock.now()), settings=settings, clock=clock
+        ):
             return await _reload(run)
-        # The run moved on between reading and ending it (it was promoted, or settled):
-        # read it again and end it in its new state.
+        # The run moved on between reading and ending it (it was promoted, held or
+        # settled): read it again and end it in its new state.
 
+    raise Conflict("the run kept changing while stopping it; try again")
+
+
+async def leave_queue(
+    *, tenant_id: PydanticObjectId, user_id: PydanticObjectId, clock: Clock, settings: Settings
+) -> Run:
+    """Give up a WAITING place; an active run is stopped with `stop_run` instead."""
+    run = await open_run_of(user_id)
+    if run is None or run.admin_id != tenant_id or run.status is not RunStatus.WAITING:
+        raise NotFound("you are not waiting in the queue")
+    if not await end_run(run, reason=EndReason.LEFT_QUEUE, settings=settings, clock=clock):
+        raise Conflict("your run started while leaving; stop it instead")
+    return await _reload(run)
+
+
+async def end_run_as_admin(*, actor: Caller, run_id: str, clock: Clock, settings: Settings) -> Run:
+    """An admin stops the active run or removes a waiting one from their own queue."""
+    actor.require(Role.ADMIN)
+    run = await Run.get(parse_id(run_id, what="runId"))
+    if run is None or run.admin_id != actor.own_tenant():
+        raise NotFound("no such run")
+    if not run.open:
+        raise Conflict("that run has already ended")
+
+    for _ in range(STOP_ATTEMPTS):
+        if await end_run(run, reason=EndReason.STOPPED_BY_ADMIN, settings=settings, clock=clock):
+            return await _reload(run)
+        run = await _reload(run)
+        if not run.open:
+            return run
     raise Conflict("the run kept changing while stopping it; try again")
 
 
@@ -116,7 +169,7 @@ def _stop_reason(run: Run, now: datetime) -> EndReason:
     return EndReason.STOPPED_BY_USER
 
 
-async def end_run(run: Run, *, reason: EndReason, clock: Clock) -> bool:
+async def end_run(run: Run, *, reason: EndReason, settings: Settings, clock: Clock) -> bool:
     """Move a run to its end, charge it and start the next one; False if another got there.
 
     The write is conditional on the state the charge was computed from, so of two
@@ -125,24 +178,29 @@ async def end_run(run: Run, *, reason: EndReason, clock: Clock) -> bool:
     now = clock.now()
     charge = await _capped_charge(run, now)
     ended = RunStatus.DONE if run.status in ACTIVE_STATUSES else RunStatus.CANCELLED
+    changes: dict[str, Any] = {
+        **status_fields(ended),
+        "accrued_ms": ms_run(run, now),
+        "running_since": None,
+        "deadline_at": None,
+        "held_since": None,
+        "held_ms": seconds_held(run, now) * 1000 if run.held_since else run.held_ms,
+        "ended_at": now,
+        "end_reason": reason,
+        "charged_seconds": charge,
+    }
+    if run.status is RunStatus.HOLD and run.holds:
+        changes[f"holds.{len(run.holds) - 1}.ended_at"] = now
 
     result = await Run.get_pymongo_collection().update_one(
         {
             "_id": run.id,
             "status": run.status,
-            "accrued_seconds": run.accrued_seconds,
+            "accrued_ms": run.accrued_ms,
             "running_since": run.running_since,
+            "held_since": run.held_since,
         },
-        {
-            "$set": {
-                **status_fields(ended),
-                "accrued_seconds": seconds_run(run, now),
-                "running_since": None,
-                "ended_at": now,
-                "end_reason": reason,
-                "charged_seconds": charge,
-            }
-        },
+        {"$set": changes},
     )
     if result.modified_count == 0:
         return False
@@ -151,28 +209,47 @@ async def end_run(run: Run, *, reason: EndReason, clock: Clock) -> bool:
     if ended is RunStatus.DONE:
         await _settle_account(run, charge=charge, reason=reason, now=now, clock=clock)
 
-    await _bump_version(run.admin_id)
-    await promote_next(run.admin_id, clock=clock)
+    await versions.bump(run.admin_id)
+    await promote_next(run.admin_id, settings=settings, clock=clock)
     return True
 
 
-async def settle_due(tenant_id: PydanticObjectId, *, clock: Clock) -> Run | None:
-    """End the active run if its limit has passed; start the next if none is active.
+async def settle_due(
+    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
+) -> Run | None:
+    """Bring the tenant's queue up to date with the clock and the boards' reports.
 
-    Returns the tenant's active run after settling.
+    Ends the active run if its limit has passed, holds it if conditions are unsafe,
+    resumes it if they recovered, and starts the next run if none is active. Returns
+    the active run after settling.
     """
+    tenant = await Admin.get(tenant_id)
     active = await active_run(tenant_id)
+    if tenant is None or tenant.suspended:
+        return active
     if active is None:
-        return await promote_next(tenant_id, clock=clock)
+        return await promote_next(tenant_id, settings=settings, clock=clock)
 
-    if active.status is RunStatus.RUNNING and remaining_seconds(active, clock.now()) == 0:
-        await end_run(active, reason=limit_reason(active), clock=clock)
-        return await active_run(tenant_id)
+    now = clock.now()
+    unsafe = await conditions.unsafe_conditions(tenant, settings=settings, now=now)
+    if active.status is RunStatus.RUNNING:
+        due = deadline(active)
+        stopped_at = unsafe.since if unsafe is not None else now
+        if due is not None and due <= stopped_at:
+            await end_run(active, reason=limit_reason(active), settings=settings, clock=clock)
+        elif unsafe is not None:
+            await conditions.hold(active, unsafe.reason, at=unsafe.since)
+    elif unsafe is None:
+        await conditions.resume(active, at=now)
+    elif unsafe.reason is not active.hold_reason:
+        await conditions.change_reason(active, unsafe.reason)
 
-    return active
+    return await active_run(tenant_id)
 
 
-async def promote_next(tenant_id: PydanticObjectId, *, clock: Clock) -> Run | None:
+async def promote_next(
+    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
+) -> Run | None:
     """Make the first WAITING run active if nothing is; the unique index settles races."""
     tenant = await Admin.get(tenant_id)
     if tenant is None or tenant.suspended:
@@ -191,13 +268,15 @@ async def promote_next(tenant_id: PydanticObjectId, *, clock: Clock) -> Run | No
         if candidate is None:
             return None
 
-        promoted = await _try_promote(candidate, clock=clock)
+        promoted = await _try_promote(candidate, tenant, settings=settings, clock=clock)
         if promoted is not None:
             return promoted
 
 
-async def tenant_queue(tenant_id: PydanticObjectId, *, clock: Clock) -> QueueView:
-    await settle_due(tenant_id, clock=clock)
+async def tenant_queue(
+    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
+) -> QueueView:
+    await settle_due(tenant_id, settings=settings, clock=clock)
 
     runs = await Run.find(Run.admin_id == tenant_id, Run.open == True).sort("+ticket").to_list()  # noqa: E712
     admin = await Admin.get(tenant_id)
@@ -222,6 +301,11 @@ async def waiting_position(run: Run) -> int | None:
     return ahead + 1
 
 
+def shows_name(run: Run, *, viewer_id: PydanticObjectId, viewer_role: Role) -> bool:
+    """Users see where everyone stands in the queue but only their own name."""
+    return viewer_role is not Role.USER or run.user_id == viewer_id
+
+
 async def open_run_of(user_id: PydanticObjectId) -> Run | None:
     return await Run.find_one(Run.user_id == user_id, Run.open == True)  # noqa: E712
 
@@ -230,29 +314,24 @@ async def active_run(tenant_id: PydanticObjectId) -> Run | None:
     return await Run.find_one(Run.admin_id == tenant_id, Run.active == True)  # noqa: E712
 
 
-async def _try_promote(candidate: Run, *, clock: Clock) -> Run | None:
+async def _try_promote(
+    candidate: Run, tenant: Admin, *, settings: Settings, clock: Clock
+) -> Run | None:
     user = await User.get(candidate.user_id)
     if user is None or user.suspended:
-        await end_run(candidate, reason=EndReason.SUSPENDED, clock=clock)
+        await end_run(candidate, reason=EndReason.SUSPENDED, settings=settings, clock=clock)
         return None
-    if user.balance_seconds < MIN_START_SECONDS:
-        await end_run(candidate, reason=EndReason.BALANCE_EXHAUSTED, clock=clock)
+    if user.balance_seconds < tenant.min_start_minutes * 60:
+        await end_run(candidate, reason=EndReason.BALANCE_EXHAUSTED, settings=settings, clock=clock)
         return None
-
-    balance = user.balance_seconds
 
     now = clock.now()
+    limit = min(candidate.requested_seconds, user.balance_seconds)
+    unsafe = await conditions.unsafe_conditions(tenant, settings=settings, now=now)
     try:
         raw = await Run.get_pymongo_collection().find_one_and_update(
             {"_id": candidate.id, "status": RunStatus.WAITING},
-            {
-                "$set": {
-                    **status_fields(RunStatus.RUNNING),
-                    "running_since": now,
-                    "started_at": now,
-                    "limit_seconds": min(candidate.requested_seconds, balance),
-                }
-            },
+            {"$set": _activation(candidate, limit=limit, unsafe=unsafe, now=now)},
             return_document=ReturnDocument.AFTER,
         )
     except DuplicateKeyError:
@@ -262,9 +341,34 @@ async def _try_promote(candidate: Run, *, clock: Clock) -> Run | None:
     if raw is None:
         return None
 
-    log.info("run %s started for user %s", candidate.id, candidate.user_id)
-    await _bump_version(candidate.admin_id)
-    return _from_raw(raw)
+    run = _from_raw(raw)
+    log.info("run %s became %s for user %s", run.id, run.status.value, run.user_id)
+    await versions.bump(candidate.admin_id)
+    return run
+
+
+def _activation(
+    candidate: Run, *, limit: int, unsafe: conditions.Unsafe | None, now: datetime
+) -> dict[str, Any]:
+    """The fields of a run that becomes active: RUNNING, or straight to HOLD if unsafe."""
+    fields: dict[str, Any] = {"started_at": now, "limit_seconds": limit}
+    if unsafe is None:
+        running = candidate.model_copy(
+            update={"status": RunStatus.RUNNING, "running_since": now, "limit_seconds": limit}
+        )
+        return {
+            **fields,
+            **status_fields(RunStatus.RUNNING),
+            "running_since": now,
+            "deadline_at": deadline(running),
+        }
+    return {
+        **fields,
+        **status_fields(RunStatus.HOLD),
+        "hold_reason": unsafe.reason,
+        "held_since": now,
+        "holds": [{"reason": unsafe.reason, "started_at": now, "ended_at": None}],
+    }
 
 
 async def _capped_charge(run: Run, now: datetime) -> int:
@@ -294,6 +398,7 @@ async def _settle_account(
         )
 
     assert run.id is not None
+    holds = [span.model_copy(update={"ended_at": span.ended_at or now}) for span in run.holds]
     record = UsageRecord(
         admin_id=run.admin_id,
         user_id=run.user_id,
@@ -302,8 +407,10 @@ async def _settle_account(
         started_at=run.started_at,
         ended_at=now,
         seconds_run=seconds_run(run, now),
+        seconds_held=seconds_held(run, now),
         charged_seconds=charge,
         end_reason=reason,
+        holds=holds,
     )
     try:
         await record.insert()
@@ -323,13 +430,6 @@ async def _next_ticket(tenant_id: PydanticObjectId) -> int:
     return int(raw["ticket_counter"])
 
 
-async def _bump_version(tenant_id: PydanticObjectId) -> None:
-    await Admin.get_pymongo_collection().update_one(
-        {"_id": tenant_id}, {"$inc": {"queue_version": 1}}
-    )
-    await events.publish("queue", tenant_id)
-
-
 async def _reload(run: Run) -> Run:
     assert run.id is not None
     fresh = await Run.get(run.id)
@@ -341,8 +441,3 @@ async def _reload(run: Run) -> Run:
 def _from_raw(raw: dict[str, Any]) -> Run:
     run: Run = Run.model_validate(raw)
     return run
-
-
-def shows_name(run: Run, *, viewer_id: PydanticObjectId, viewer_role: Role) -> bool:
-    """Users see where everyone stands in the queue but only their own name."""
-    return viewer_role is not Role.USER or run.user_id == viewer_id

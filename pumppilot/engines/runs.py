@@ -4,19 +4,32 @@ Everything is derived from stored timestamps rather than counters in memory, so 
 restart neither loses nor double-counts a second.
 """
 
-import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pumppilot.models import EndReason, Run, RunStatus
 
 
-def seconds_run(run: Run, now: datetime) -> int:
-    """Whole seconds the run has spent RUNNING up to `now`."""
-    if run.status is not RunStatus.RUNNING or run.running_since is None:
-        return run.accrued_seconds
+def _ms(span: timedelta) -> int:
+    return max(0, round(span.total_seconds() * 1000))
 
-    elapsed = max(0.0, (now - run.running_since).total_seconds())
-    return run.accrued_seconds + math.floor(elapsed)
+
+def ms_run(run: Run, now: datetime) -> int:
+    """Milliseconds the run has spent RUNNING up to `now`."""
+    if run.status is not RunStatus.RUNNING or run.running_since is None:
+        return run.accrued_ms
+    return run.accrued_ms + _ms(now - run.running_since)
+
+
+def seconds_run(run: Run, now: datetime) -> int:
+    """Whole seconds the run has spent RUNNING up to `now`, rounded down."""
+    return ms_run(run, now) // 1000
+
+
+def seconds_held(run: Run, now: datetime) -> int:
+    held = run.held_ms
+    if run.status is RunStatus.HOLD and run.held_since is not None:
+        held += _ms(now - run.held_since)
+    return held // 1000
 
 
 def chargeable_seconds(run: Run, now: datetime) -> int:
@@ -26,6 +39,13 @@ def chargeable_seconds(run: Run, now: datetime) -> int:
 
 def remaining_seconds(run: Run, now: datetime) -> int:
     return max(0, run.limit_seconds - seconds_run(run, now))
+
+
+def deadline(run: Run) -> datetime | None:
+    """When a RUNNING run reaches its limit, if nothing pauses it first."""
+    if run.status is not RunStatus.RUNNING or run.running_since is None:
+        return None
+    return run.running_since + timedelta(milliseconds=run.limit_seconds * 1000 - run.accrued_ms)
 
 
 def limit_reason(run: Run) -> EndReason:

@@ -12,6 +12,7 @@ from beanie import PydanticObjectId
 
 from pumppilot import events
 from pumppilot.clock import Clock
+from pumppilot.config import Settings
 from pumppilot.engines import accounts, audit, queue
 from pumppilot.engines.audit import AuditAction
 from pumppilot.engines.caller import Caller
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 async def set_user_suspended(
-    *, actor: Caller, user_id: PydanticObjectId, suspended: bool, clock: Clock
+    *, actor: Caller, user_id: PydanticObjectId, suspended: bool, settings: Settings, clock: Clock
 ) -> User:
     actor.require(Role.ADMIN)
     tenant_id = actor.own_tenant()
@@ -35,7 +36,7 @@ async def set_user_suspended(
         await accounts.end_sessions(user_id, clock=clock)
         run = await queue.open_run_of(user_id)
         if run is not None:
-            await queue.end_run(run, reason=EndReason.SUSPENDED, clock=clock)
+            await queue.end_run(run, reason=EndReason.SUSPENDED, settings=settings, clock=clock)
 
     action = AuditAction.USER_SUSPENDED if suspended else AuditAction.USER_REACTIVATED
     await audit.record(action, clock=clock, actor=actor, tenant_id=tenant_id, target=str(user_id))
@@ -44,7 +45,12 @@ async def set_user_suspended(
 
 
 async def set_tenant_suspended(
-    *, actor: Caller, tenant_id: PydanticObjectId, suspended: bool, clock: Clock
+    *,
+    actor: Caller,
+    tenant_id: PydanticObjectId,
+    suspended: bool,
+    settings: Settings,
+    clock: Clock,
 ) -> Admin:
     """Freeze or thaw a whole tenant: its admin, its users, its queue and its devices."""
     actor.require(Role.MASTER)
@@ -56,7 +62,7 @@ async def set_tenant_suspended(
     await admin.set({Admin.suspended: suspended})
     if suspended:
         await accounts.end_sessions(tenant_id, clock=clock)
-        await _end_every_open_run(tenant_id, clock=clock)
+        await _end_every_open_run(tenant_id, settings=settings, clock=clock)
 
     action = AuditAction.ADMIN_SUSPENDED if suspended else AuditAction.ADMIN_REACTIVATED
     await audit.record(action, clock=clock, actor=actor, tenant_id=tenant_id, target=str(tenant_id))
@@ -65,7 +71,9 @@ async def set_tenant_suspended(
     return admin
 
 
-async def _end_every_open_run(tenant_id: PydanticObjectId, *, clock: Clock) -> None:
+async def _end_every_open_run(
+    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
+) -> None:
     runs = await Run.find(Run.admin_id == tenant_id, Run.open == True).to_list()  # noqa: E712
     for run in runs:
-        await queue.end_run(run, reason=EndReason.SUSPENDED, clock=clock)
+        await queue.end_run(run, reason=EndReason.SUSPENDED, settings=settings, clock=clock)

@@ -1,6 +1,7 @@
 """Balances in whole seconds, changed only together with a ledger entry."""
 
 import logging
+from dataclasses import dataclass
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
@@ -11,8 +12,9 @@ from pumppilot.clock import Clock
 from pumppilot.engines import audit
 from pumppilot.engines.audit import AuditAction
 from pumppilot.engines.caller import Caller
+from pumppilot.engines.runs import chargeable_seconds
 from pumppilot.errors import BadUserInput, Conflict, InsufficientBalance, NotFound
-from pumppilot.models import LedgerEntry, LedgerKind, Role, User
+from pumppilot.models import LedgerEntry, LedgerKind, Role, Run, User
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +128,22 @@ async def recharge(
     return entry
 
 
-async def balance_of(user_id: PydanticObjectId) -> int:
+@dataclass(frozen=True)
+class BalanceView:
+    # What the balance will be if the active run stopped now; the stored one otherwise.
+    balance_seconds: int
+    # Seconds the active run has used so far, not yet booked to the ledger.
+    pending_seconds: int
+
+
+async def balance_of(user_id: PydanticObjectId, *, clock: Clock) -> BalanceView:
     user = await User.get(user_id)
     if user is None:
         raise NotFound("no such user")
-    return user.balance_seconds
+
+    run = await Run.find_one(Run.user_id == user_id, Run.active == True)  # noqa: E712
+    pending = min(chargeable_seconds(run, clock.now()), user.balance_seconds) if run else 0
+    return BalanceView(balance_seconds=user.balance_seconds - pending, pending_seconds=pending)
 
 
 def _same_or_conflict(

@@ -3,7 +3,15 @@
 from beanie import Document
 
 from pumppilot.models.accounts import Admin, Role, User
-from pumppilot.models.runs import ACTIVE_STATUSES, EndReason, Run, RunStatus, status_fields
+from pumppilot.models.runs import (
+    ACTIVE_STATUSES,
+    EndReason,
+    HoldReason,
+    HoldSpan,
+    Run,
+    RunStatus,
+    status_fields,
+)
 from pumppilot.models.security import AuditEntry, ClientKind, Device, LoginThrottle, Session
 from pumppilot.models.wallet import (
     LedgerEntry,
@@ -34,6 +42,8 @@ __all__ = [
     "ClientKind",
     "Device",
     "EndReason",
+    "HoldReason",
+    "HoldSpan",
     "LedgerEntry",
     "LedgerKind",
     "LoginThrottle",

@@ -26,6 +26,9 @@ class Admin(Document):
     queue_version: int = 0
     # Hands out WAITING tickets in request order.
     ticket_counter: int = 0
+    # Tenant settings, changed by the tenant's admin.
+    min_start_minutes: int = 1
+    manual_hold: bool = False
 
     class Settings:
         name = "admins"

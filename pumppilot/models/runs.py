@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import TypedDict
 
 from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 
 
@@ -27,6 +28,21 @@ class EndReason(StrEnum):
     DURATION_REACHED = "DURATION_REACHED"
     SUSPENDED = "SUSPENDED"
     LEFT_QUEUE = "LEFT_QUEUE"
+
+
+class HoldReason(StrEnum):
+    """Why an active run is paused; listed from the strongest to the weakest."""
+
+    ADMIN_HOLD = "ADMIN_HOLD"
+    DEVICE_OFFLINE = "DEVICE_OFFLINE"
+    LOAD_SHEDDING = "LOAD_SHEDDING"
+    DEVICE_NOT_READY = "DEVICE_NOT_READY"
+
+
+class HoldSpan(BaseModel):
+    reason: HoldReason
+    started_at: datetime
+    ended_at: datetime | None = None
 
 
 class StatusFields(TypedDict):
@@ -60,9 +76,16 @@ class Run(Document):
     requested_seconds: int
     # The most it may run: the time asked for or the balance when it became active.
     limit_seconds: int = 0
-    # Seconds spent RUNNING before `running_since`; the charge is derived from both.
-    accrued_seconds: int = 0
+    # Milliseconds spent RUNNING before `running_since`; the charge is derived from both,
+    # so a restart neither loses nor double-counts time.
+    accrued_ms: int = 0
     running_since: datetime | None = None
+    # When a RUNNING run must end by itself; derived from the fields above at each change.
+    deadline_at: datetime | None = None
+    hold_reason: HoldReason | None = None
+    held_since: datetime | None = None
+    held_ms: int = 0
+    holds: list[HoldSpan] = Field(default_factory=list)
     requested_at: datetime
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -88,4 +111,5 @@ class Run(Document):
                 name="one_open_run_per_user",
                 partialFilterExpression={"open": True},
             ),
+            IndexModel([("active", ASCENDING), ("admin_id", ASCENDING)], name="active_runs"),
         ]

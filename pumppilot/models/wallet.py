@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
+from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from pumppilot.models.runs import EndReason
+from pumppilot.models.runs import EndReason, HoldSpan
 
 
 class LedgerKind(StrEnum):
@@ -48,8 +49,10 @@ class UsageRecord(Document):
     started_at: datetime | None
     ended_at: datetime
     seconds_run: int
+    seconds_held: int = 0
     charged_seconds: int
     end_reason: EndReason
+    holds: list[HoldSpan] = Field(default_factory=list)
 
     class Settings:
         name = "usage_history"

@@ -14,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from pumppilot.clock import ManualClock
+from pumppilot.config import Settings
 from pumppilot.engines import queue
 from tests.api.attack import Attack, attacks_on, fields
 from tests.factories import PASSWORD, Tenant, make_tenant
@@ -42,16 +43,24 @@ class Battlefield:
 
 
 @pytest.fixture
-async def battlefield(app: Starlette, clock: ManualClock) -> Battlefield:
+async def battlefield(app: Starlette, clock: ManualClock, settings: Settings) -> Battlefield:
     victim = await make_tenant(
         "farm", clock, balances={"ann": 10, "bob": 10, "cat": 0}, cards={"bob": "B0B"}
     )
     await make_tenant("village", clock, balances={"zed": 10, "yan": 10})
     running = await queue.start_run(
-        tenant_id=victim.id, user_id=victim.user_id("ann"), minutes=5, clock=clock
+        tenant_id=victim.id,
+        user_id=victim.user_id("ann"),
+        minutes=5,
+        settings=settings,
+        clock=clock,
     )
     waiting = await queue.start_run(
-        tenant_id=victim.id, user_id=victim.user_id("bob"), minutes=5, clock=clock
+        tenant_id=victim.id,
+        user_id=victim.user_id("bob"),
+        minutes=5,
+        settings=settings,
+        clock=clock,
     )
 
     ids = [str(victim.id), *(str(user.id) for user in victim.users.values())]

@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from pumppilot.clock import ManualClock
+from pumppilot.config import Settings
 from pumppilot.engines import suspension
 from tests.factories import Tenant
 from tests.helpers import gql, login
@@ -52,7 +53,7 @@ async def test_my_position_follows_my_run(app: Starlette, http: httpx.AsyncClien
 
 
 async def test_a_suspended_users_open_stream_ends_with_a_clear_code(
-    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock
+    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, settings: Settings
 ):
     bob = await login(http, "bob")
 
@@ -62,7 +63,11 @@ async def test_a_suspended_users_open_stream_ends_with_a_clear_code(
         await socket.next_payload()
 
         await suspension.set_user_suspended(
-            actor=tenant.as_admin, user_id=tenant.user_id("bob"), suspended=True, clock=clock
+            actor=tenant.as_admin,
+            user_id=tenant.user_id("bob"),
+            suspended=True,
+            settings=settings,
+            clock=clock,
         )
         ended = await socket.receive()
 

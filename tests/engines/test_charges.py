@@ -4,10 +4,12 @@ stays equal to the sum of the ledger."""
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+import hypothesis
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from pumppilot.clock import ManualClock
+from pumppilot.config import Settings
 from pumppilot.engines import queue
 from pumppilot.models import LedgerEntry, Run, RunStatus, User
 from tests.factories import Tenant, make_user
@@ -15,7 +17,7 @@ from tests.factories import Tenant, make_user
 _names = itertools.count()
 
 
-@settings(
+@hypothesis.settings(
     max_examples=15,
     deadline=None,
     # Each example makes its own user, so sharing the tenant between examples is safe.
@@ -34,22 +36,27 @@ async def test_charge_is_the_seconds_run_within_the_limit(
     requested_minutes: int,
     pauses: list[float],
     stop_by_hand: bool,
+    settings: Settings,
 ):
     user = await make_user(tenant, f"prop{next(_names)}", balance_minutes, clock)
     assert user.id is not None
-    await _clear_queue(tenant, clock)
+    await _clear_queue(tenant, clock, settings)
 
     run = await queue.start_run(
-        tenant_id=tenant.id, user_id=user.id, minutes=requested_minutes, clock=clock
+        tenant_id=tenant.id,
+        user_id=user.id,
+        minutes=requested_minutes,
+        settings=settings,
+        clock=clock,
     )
     started = clock.now()
     for pause in pauses:
         clock.advance(pause)
-        await queue.settle_due(tenant.id, clock=clock)
+        await queue.settle_due(tenant.id, settings=settings, clock=clock)
     if not stop_by_hand:
         clock.advance(31 * 60)
     if await queue.open_run_of(user.id) is not None:
-        await queue.stop_run(tenant_id=tenant.id, user_id=user.id, clock=clock)
+        await queue.stop_run(tenant_id=tenant.id, user_id=user.id, settings=settings, clock=clock)
 
     ended = await Run.get(run.id)
     fresh = await User.get(user.id)
@@ -65,7 +72,9 @@ async def test_charge_is_the_seconds_run_within_the_limit(
     assert fresh.balance_seconds == sum(entry.seconds for entry in ledger)
 
 
-async def _clear_queue(tenant: Tenant, clock: ManualClock) -> None:
+async def _clear_queue(tenant: Tenant, clock: ManualClock, settings: Settings) -> None:
     active = await queue.active_run(tenant.id)
     if active is not None:
-        await queue.end_run(active, reason=queue.EndReason.STOPPED_BY_ADMIN, clock=clock)
+        await queue.end_run(
+            active, reason=queue.EndReason.STOPPED_BY_ADMIN, settings=settings, clock=clock
+        )

@@ -23,6 +23,7 @@ async def scan_endpoint(request: Request) -> JSONResponse:
             device_id=fields.get("deviceId", ""),
             key=bearer_token(request.headers.get("authorization")),
             card_id=fields.get("cardId", ""),
+            settings=runtime.settings,
             clock=runtime.clock,
         )
     except PumpPilotError as exc:

@@ -14,7 +14,7 @@ from pumppilot.api.graphql.types import (
     Run,
     User,
 )
-from pumppilot.engines import accounts, devices, queue, suspension, wallet
+from pumppilot.engines import accounts, devices, queue, suspension, tenant_settings, wallet
 from pumppilot.engines.ids import parse_id
 from pumppilot.models import Role
 
@@ -169,7 +169,11 @@ class Mutation:
         clock = info.context.runtime.clock
 
         run = await queue.start_run(
-            tenant_id=caller.own_tenant(), user_id=caller.account_id, minutes=minutes, clock=clock
+            tenant_id=caller.own_tenant(),
+            user_id=caller.account_id,
+            minutes=minutes,
+            settings=info.context.runtime.settings,
+            clock=clock,
         )
         position = await queue.waiting_position(run)
         return Run.from_model(run, now=clock.now(), position=position, show_name=True)
@@ -182,9 +186,59 @@ class Mutation:
         clock = info.context.runtime.clock
 
         run = await queue.stop_run(
-            tenant_id=caller.own_tenant(), user_id=caller.account_id, clock=clock
+            tenant_id=caller.own_tenant(),
+            user_id=caller.account_id,
+            settings=info.context.runtime.settings,
+            clock=clock,
         )
         return Run.from_model(run, now=clock.now(), position=None, show_name=True)
+
+    @strawberry.mutation(description="Give up your place in the queue.", **allow(Role.USER))
+    async def leave_queue(self, info: Info) -> Run:
+        caller = await info.context.caller()
+        runtime = info.context.runtime
+
+        run = await queue.leave_queue(
+            tenant_id=caller.own_tenant(),
+            user_id=caller.account_id,
+            settings=runtime.settings,
+            clock=runtime.clock,
+        )
+        return Run.from_model(run, now=runtime.clock.now(), position=None, show_name=True)
+
+    @strawberry.mutation(
+        description="Stop the active run or remove a waiting one from your tenant's queue.",
+        **allow(Role.ADMIN),
+    )
+    async def end_run(self, info: Info, run_id: strawberry.ID) -> Run:
+        runtime = info.context.runtime
+        run = await queue.end_run_as_admin(
+            actor=await info.context.caller(),
+            run_id=run_id,
+            settings=runtime.settings,
+            clock=runtime.clock,
+        )
+        return Run.from_model(run, now=runtime.clock.now(), position=None, show_name=True)
+
+    @strawberry.mutation(
+        description="Change your tenant's settings; a manual hold pauses the pump at once.",
+        **allow(Role.ADMIN),
+    )
+    async def update_tenant_settings(
+        self,
+        info: Info,
+        min_start_minutes: int | None = None,
+        manual_hold: bool | None = None,
+    ) -> Admin:
+        runtime = info.context.runtime
+        tenant = await tenant_settings.update(
+            actor=await info.context.caller(),
+            min_start_minutes=min_start_minutes,
+            manual_hold=manual_hold,
+            settings=runtime.settings,
+            clock=runtime.clock,
+        )
+        return Admin.from_model(tenant)
 
 
 async def _set_user_suspended(info: Info, user_id: strawberry.ID, *, suspended: bool) -> User:
@@ -192,6 +246,7 @@ async def _set_user_suspended(info: Info, user_id: strawberry.ID, *, suspended: 
         actor=await info.context.caller(),
         user_id=parse_id(user_id, what="userId"),
         suspended=suspended,
+        settings=info.context.runtime.settings,
         clock=info.context.runtime.clock,
     )
     return User.from_model(user)
@@ -202,6 +257,7 @@ async def _set_tenant_suspended(info: Info, admin_id: strawberry.ID, *, suspende
         actor=await info.context.caller(),
         tenant_id=parse_id(admin_id, what="adminId"),
         suspended=suspended,
+        settings=info.context.runtime.settings,
         clock=info.context.runtime.clock,
     )
     return Admin.from_model(admin)

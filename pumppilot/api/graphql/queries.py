@@ -36,13 +36,15 @@ class Query:
         caller = await info.context.caller()
         tenant = await tenancy.tenant_for(caller, tenant_id)
 
-        view = await queue.tenant_queue(tenant, clock=info.context.runtime.clock)
+        runtime = info.context.runtime
+        view = await queue.tenant_queue(tenant, settings=runtime.settings, clock=runtime.clock)
         return queue_type(view, caller, now=info.context.runtime.clock.now())
 
     @strawberry.field(description="The signed-in user's balance.", **allow(Role.USER))
     async def wallet(self, info: Info) -> Wallet:
         caller = await info.context.caller()
-        return Wallet.from_seconds(await wallet.balance_of(caller.account_id))
+        view = await wallet.balance_of(caller.account_id, clock=info.context.runtime.clock)
+        return Wallet.from_view(view)
 
     @strawberry.field(
         description="A tenant's users; the master names the tenant.", **allow(*MANAGERS)

@@ -39,10 +39,10 @@ class Subscription:
     ) -> AsyncGenerator[Queue]:
         caller = await authorize(info.context, EVERYONE)
         tenant = await tenancy.tenant_for(caller, tenant_id)
-        clock = info.context.runtime.clock
+        clock, settings = info.context.runtime.clock, info.context.runtime.settings
 
         async for viewer in _changes(info.context, tenant):
-            view = await queue.tenant_queue(tenant, clock=clock)
+            view = await queue.tenant_queue(tenant, settings=settings, clock=clock)
             yield queue_type(view, viewer, now=clock.now())
 
     @strawberry.subscription(
@@ -51,19 +51,22 @@ class Subscription:
     )
     async def my_queue_position(self, info: Info) -> AsyncGenerator[MyQueuePosition]:
         caller = await authorize(info.context, (Role.USER,))
-        clock = info.context.runtime.clock
+        clock, settings = info.context.runtime.clock, info.context.runtime.settings
 
         async for _ in _changes(info.context, caller.own_tenant()):
-            await queue.settle_due(caller.own_tenant(), clock=clock)
+            await queue.settle_due(caller.own_tenant(), settings=settings, clock=clock)
             run = await queue.open_run_of(caller.account_id)
             if run is None:
-                yield MyQueuePosition(run_id=None, status=None, position=None, remaining_seconds=0)
+                yield MyQueuePosition(
+                    run_id=None, status=None, position=None, remaining_seconds=0, hold_reason=None
+                )
                 continue
             yield MyQueuePosition(
                 run_id=strawberry.ID(str(run.id)),
                 status=run.status,
                 position=await queue.waiting_position(run),
                 remaining_seconds=remaining_seconds(run, clock.now()) if run.active else 0,
+                hold_reason=run.hold_reason,
             )
 
 

@@ -5,8 +5,8 @@ from datetime import datetime
 import strawberry
 
 from pumppilot import models
-from pumppilot.engines import accounts
-from pumppilot.engines.runs import remaining_seconds, seconds_run
+from pumppilot.engines import accounts, wallet
+from pumppilot.engines.runs import remaining_seconds, seconds_held, seconds_run
 
 # The documents' enums are exposed as they are, so a value means the same in both places.
 strawberry.enum(models.Role, description="What an account may do.")
@@ -14,11 +14,13 @@ strawberry.enum(models.RunStatus, description="Where a run is in its life.")
 strawberry.enum(models.EndReason, description="Why a run ended.")
 strawberry.enum(models.ClientKind, description="Web sessions are short; mobile ones long.")
 strawberry.enum(models.LedgerKind, description="Why a balance changed.")
+strawberry.enum(models.HoldReason, description="Why an active run is paused.")
 Role = models.Role
 RunStatus = models.RunStatus
 EndReason = models.EndReason
 ClientKind = models.ClientKind
 LedgerKind = models.LedgerKind
+HoldReason = models.HoldReason
 
 
 def _id(value: object) -> strawberry.ID:
@@ -75,7 +77,9 @@ class Run:
     position: int | None = strawberry.field(description="1 for the next to run; WAITING only.")
     requested_minutes: int
     seconds_run: int
+    seconds_held: int
     remaining_seconds: int
+    hold_reason: HoldReason | None
     requested_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -94,6 +98,8 @@ class Run:
             position=position,
             requested_minutes=run.requested_seconds // 60,
             seconds_run=seconds_run(run, now),
+            seconds_held=seconds_held(run, now),
+            hold_reason=run.hold_reason,
             remaining_seconds=remaining_seconds(run, now) if run.active else 0,
             requested_at=run.requested_at,
             started_at=run.started_at,
@@ -113,21 +119,32 @@ class Queue:
 
 @strawberry.type(description="A user's prepaid time, kept in whole seconds.")
 class Wallet:
-    balance_seconds: int
+    balance_seconds: int = strawberry.field(
+        description="What the balance is, or will be if the active run stopped now."
+    )
     balance_minutes: float
+    pending_seconds: int = strawberry.field(
+        description="Seconds the active run has used so far, booked when it ends."
+    )
 
     @classmethod
-    def from_seconds(cls, seconds: int) -> "Wallet":
-        return cls(balance_seconds=seconds, balance_minutes=round(seconds / 60, 2))
+    def from_view(cls, view: wallet.BalanceView) -> "Wallet":
+        return cls(
+            balance_seconds=view.balance_seconds,
+            balance_minutes=round(view.balance_seconds / 60, 2),
+            pending_seconds=view.pending_seconds,
+        )
 
 
-@strawberry.type(description="A tenant: its admin account and whether it is suspended.")
+@strawberry.type(description="A tenant: its admin account, settings and standing.")
 class Admin:
     id: strawberry.ID
     identifier: str
     name: str
     suspended: bool
     created_at: datetime
+    min_start_minutes: int
+    manual_hold: bool
 
     @classmethod
     def from_model(cls, admin: models.Admin) -> "Admin":
@@ -137,6 +154,8 @@ class Admin:
             name=admin.name,
             suspended=admin.suspended,
             created_at=admin.created_at,
+            min_start_minutes=admin.min_start_minutes,
+            manual_hold=admin.manual_hold,
         )
 
 
@@ -248,3 +267,4 @@ class MyQueuePosition:
     status: RunStatus | None
     position: int | None
     remaining_seconds: int
+    hold_reason: HoldReason | None

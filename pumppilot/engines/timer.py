@@ -1,0 +1,40 @@
+"""The timer: ends runs at their deadline and holds them when a board falls silent.
+
+Nothing here counts time down in memory. Each tick asks the store which runs are active
+and settles each tenant from stored fields, so any worker can tick, several can tick at
+once (the conditional writes let one transition win), and a restarted worker picks up
+where the last one stopped.
+"""
+
+import asyncio
+import logging
+
+from beanie import PydanticObjectId
+
+from pumppilot.clock import Clock
+from pumppilot.config import Settings
+from pumppilot.engines import queue
+from pumppilot.models import Run
+
+log = logging.getLogger(__name__)
+
+
+async def tick(*, settings: Settings, clock: Clock) -> int:
+    """Settle every tenant that has an active run; returns how many were looked at."""
+    tenants: list[PydanticObjectId] = await Run.get_pymongo_collection().distinct(
+        "admin_id", {"active": True}
+    )
+    for tenant_id in tenants:
+        await queue.settle_due(tenant_id, settings=settings, clock=clock)
+    return len(tenants)
+
+
+async def run_forever(*, settings: Settings, clock: Clock) -> None:
+    """Tick every `timer_seconds` until cancelled; a failed tick is logged, not fatal."""
+    while True:
+        try:
+            await tick(settings=settings, clock=clock)
+        except Exception:
+            # The next tick retries from stored state; losing the loop would lose deadlines.
+            log.exception("timer tick failed")
+        await asyncio.sleep(settings.timer_seconds)
