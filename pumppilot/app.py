@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from pumppilot import events
+from pumppilot.api.body_limit import TOO_LARGE, BodyLimit
 from pumppilot.api.device.poll import poll_endpoint
 from pumppilot.api.device.responses import device_failure
 from pumppilot.api.device.scan import scan_endpoint
@@ -29,6 +31,8 @@ from pumppilot.store import open_store
 log = logging.getLogger(__name__)
 
 DEVICE_PREFIX = "/api/esp32/"
+# GraphQL documents are limited to 2,000 tokens; nothing legitimate comes near this.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
@@ -70,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Route("/healthz", _health, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, refuse=_too_large)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
@@ -94,6 +99,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     if _from_a_device(request):
         return device_failure("INTERNAL_SERVER_ERROR", message, 500)
     return json_error(message, "INTERNAL_SERVER_ERROR", 500)
+
+
+def _too_large(request: Request, message: str) -> Response:
+    if _from_a_device(request):
+        return device_failure(TOO_LARGE, message, 413)
+    return json_error(message, TOO_LARGE, 413)
 
 
 def _from_a_device(request: Request) -> bool:

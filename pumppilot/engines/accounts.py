@@ -189,12 +189,11 @@ async def login(
     """Check the credentials and open a session; unknown and wrong answer the same."""
     wanted = identifier.strip().lower()
     keys = throttle.throttle_keys(wanted, address)
-    await throttle.check(keys, clock=clock)
+    await throttle.claim(keys, settings=settings, clock=clock)
 
     account = await _find_account(wanted)
     hashed = account.password_hash if account is not None else None
     if not await verify_password(hashed, password) or account is None:
-        await throttle.record_failure(keys, settings=settings, clock=clock)
         await audit.record(
             AuditAction.LOGIN_FAILED,
             clock=clock,
@@ -206,7 +205,7 @@ async def login(
         raise Unauthenticated(BAD_CREDENTIALS)
 
     await _ensure_not_suspended(account)
-    await throttle.record_success(wanted)
+    await throttle.succeeded(keys)
     if needs_rehash(account.password_hash):
         # Hashes made with older, weaker parameters are upgraded while the password is known.
         await account.set({"password_hash": await hash_password(password)})
@@ -357,13 +356,29 @@ async def logout(*, caller: Caller, clock: Clock) -> None:
     await _announce(caller.account_id, caller.tenant_id)
 
 
-async def change_password(*, caller: Caller, current: str, new: str, clock: Clock) -> None:
-    """Set a new password; every other session of the account ends."""
+async def change_password(
+    *, caller: Caller, current: str, new: str, settings: Settings, clock: Clock
+) -> None:
+    """Set a new password; every other session of the account ends.
+
+    The current password is checked under the same throttle as a login, so a stolen
+    token cannot be used to guess it faster than the login form allows.
+    """
     account = await load_account(caller.account_id, caller.role)
     if account is None:
         raise Unauthenticated("the account no longer exists")
+    keys = throttle.throttle_keys(account.identifier, caller.address)
+    await throttle.claim(keys, settings=settings, clock=clock)
     if not await verify_password(account.password_hash, current):
+        await audit.record(
+            AuditAction.PASSWORD_CHANGE_FAILED,
+            clock=clock,
+            actor=caller,
+            tenant_id=caller.tenant_id,
+            target=str(caller.account_id),
+        )
         raise Unauthenticated("the current password is wrong")
+    await throttle.succeeded(keys)
     check_new_password(new, identifier=account.identifier)
 
     await account.set({"password_hash": await hash_password(new)})

@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     LOGOUT = "LOGOUT"
     REFRESH_REUSED = "REFRESH_REUSED"
     PASSWORD_CHANGED = "PASSWORD_CHANGED"  # noqa: S105 -- an action name, not a secret
+    PASSWORD_CHANGE_FAILED = "PASSWORD_CHANGE_FAILED"  # noqa: S105 -- an action name
     ADMIN_CREATED = "ADMIN_CREATED"
     USER_CREATED = "USER_CREATED"
     ADMIN_SUSPENDED = "ADMIN_SUSPENDED"
@@ -58,9 +59,17 @@ async def record(
 
 
 async def entries_for(
-    tenant_id: PydanticObjectId | None, *, limit: int, before: PydanticObjectId | None
+    tenant_id: PydanticObjectId | None,
+    *,
+    viewer: Role,
+    limit: int,
+    before: PydanticObjectId | None,
 ) -> list[AuditEntry]:
-    """Newest first. `tenant_id` None means every entry (the master's view)."""
+    """Newest first. `tenant_id` None means every entry (the master's view).
+
+    Who the master is, and where they work from, is not the tenants' business: entries
+    of the master's actions reach an admin without the master's id or address.
+    """
     filters: dict[str, object] = {}
     if tenant_id is not None:
         filters["admin_id"] = tenant_id
@@ -68,4 +77,14 @@ async def entries_for(
         filters["_id"] = {"$lt": before}
 
     size = max(1, min(limit, MAX_PAGE))
-    return await AuditEntry.find(filters).sort("-_id").limit(size).to_list()
+    entries = await AuditEntry.find(filters).sort("-_id").limit(size).to_list()
+    if viewer is Role.MASTER:
+        return entries
+    return [_without_master(entry) for entry in entries]
+
+
+def _without_master(entry: AuditEntry) -> AuditEntry:
+    if entry.actor_role is not Role.MASTER:
+        return entry
+    redacted: AuditEntry = entry.model_copy(update={"actor_id": None, "client_address": None})
+    return redacted

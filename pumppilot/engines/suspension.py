@@ -21,6 +21,8 @@ from pumppilot.models import Admin, EndReason, Role, Run, User
 
 log = logging.getLogger(__name__)
 
+MAX_ROUNDS = 20
+
 
 async def set_user_suspended(
     *, actor: Caller, user_id: PydanticObjectId, suspended: bool, settings: Settings, clock: Clock
@@ -34,9 +36,7 @@ async def set_user_suspended(
     await user.set({User.suspended: suspended})
     if suspended:
         await accounts.end_sessions(user_id, clock=clock)
-        run = await queue.open_run_of(user_id)
-        if run is not None:
-            await queue.end_run(run, reason=EndReason.SUSPENDED, settings=settings, clock=clock)
+        await _end_open_runs({"user_id": user_id}, settings=settings, clock=clock)
 
     action = AuditAction.USER_SUSPENDED if suspended else AuditAction.USER_REACTIVATED
     await audit.record(action, clock=clock, actor=actor, tenant_id=tenant_id, target=str(user_id))
@@ -62,7 +62,7 @@ async def set_tenant_suspended(
     await admin.set({Admin.suspended: suspended})
     if suspended:
         await accounts.end_sessions(tenant_id, clock=clock)
-        await _end_every_open_run(tenant_id, settings=settings, clock=clock)
+        await _end_open_runs({"admin_id": tenant_id}, settings=settings, clock=clock)
 
     action = AuditAction.ADMIN_SUSPENDED if suspended else AuditAction.ADMIN_REACTIVATED
     await audit.record(action, clock=clock, actor=actor, tenant_id=tenant_id, target=str(tenant_id))
@@ -71,9 +71,17 @@ async def set_tenant_suspended(
     return admin
 
 
-async def _end_every_open_run(
-    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
-) -> None:
-    runs = await Run.find(Run.admin_id == tenant_id, Run.open == True).to_list()  # noqa: E712
-    for run in runs:
-        await queue.end_run(run, reason=EndReason.SUSPENDED, settings=settings, clock=clock)
+async def _end_open_runs(scope: dict[str, object], *, settings: Settings, clock: Clock) -> None:
+    """End every open run in scope, reading again until none is left.
+
+    A run can change state between the read and the conditional write (a WAITING run
+    promoted at that very moment); re-reading catches it, so no run of a suspended
+    account is left RUNNING.
+    """
+    for _ in range(MAX_ROUNDS):
+        runs = await Run.find({**scope, "open": True}).to_list()
+        if not runs:
+            return
+        for run in runs:
+            await queue.end_run(run, reason=EndReason.SUSPENDED, settings=settings, clock=clock)
+    log.error("open runs remained after suspending %s", scope)

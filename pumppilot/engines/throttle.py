@@ -1,10 +1,15 @@
-"""Slowing down password guessing: growing delays per identifier and per client address."""
+"""Slowing down password guessing: growing delays per identifier and per client address.
+
+Each attempt is claimed before its password is checked, with a compare-and-set on the
+attempt count, so guesses sent in parallel are counted (and refused) like guesses sent
+one after another.
+"""
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
@@ -15,58 +20,77 @@ log = logging.getLogger(__name__)
 
 # One address may be a whole village behind one router, so it gets more free attempts.
 ADDRESS_ALLOWANCE = 4
-# Failures older than this are forgotten, so a mistyped password last week costs nothing.
+# Attempts older than this are forgotten, so a mistyped password last week costs nothing.
 FORGET_AFTER = timedelta(hours=1)
+CLAIM_TRIES = 8
+
+Key = tuple[str, int]
 
 
-def throttle_keys(identifier: str, address: str | None) -> list[tuple[str, int]]:
+def throttle_keys(identifier: str, address: str | None) -> list[Key]:
     keys = [(f"id:{identifier}", 1)]
     if address:
         keys.append((f"ip:{address}", ADDRESS_ALLOWANCE))
     return keys
 
 
-async def check(keys: list[tuple[str, int]], *, clock: Clock) -> None:
-    """Refuse the attempt while any of its keys is locked."""
-    now = clock.now()
-    found = await LoginThrottle.find({"key": {"$in": [key for key, _ in keys]}}).to_list()
-    waits = [entry.locked_until - now for entry in found if entry.locked_until is not None]
-    longest = max(waits, default=timedelta(0))
-    if longest > timedelta(0):
-        seconds = math.ceil(longest.total_seconds())
-        raise RateLimited(
-            f"too many failed logins; try again in {seconds} seconds",
-            retry_after_seconds=seconds,
-        )
-
-
-async def record_failure(keys: list[tuple[str, int]], *, settings: Settings, clock: Clock) -> None:
-    now = clock.now()
+async def claim(keys: list[Key], *, settings: Settings, clock: Clock) -> None:
+    """Count one attempt against every key, or refuse it while any key is locked."""
     for key, allowance in keys:
-        await LoginThrottle.get_pymongo_collection().update_one(
-            {"key": key, "updated_at": {"$lt": now - FORGET_AFTER}},
-            {"$set": {"failures": 0, "locked_until": None}},
-        )
-        raw = await LoginThrottle.get_pymongo_collection().find_one_and_update(
-            {"key": key},
-            {"$inc": {"failures": 1}, "$set": {"updated_at": now}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert raw is not None  # an upsert returning the document after always finds one
-        delay = _delay(int(raw["failures"]), settings.login_free_attempts * allowance, settings)
-        if delay:
+        await _claim_one(key, settings.login_free_attempts * allowance, settings, clock.now())
+
+
+async def succeeded(keys: list[Key]) -> None:
+    """A right password: its identifier starts afresh, its address gets the attempt back."""
+    for key, _ in keys:
+        if key.startswith("id:"):
+            await LoginThrottle.find(LoginThrottle.key == key).delete()
+        else:
             await LoginThrottle.get_pymongo_collection().update_one(
-                {"key": key}, {"$set": {"locked_until": now + timedelta(seconds=delay)}}
+                {"key": key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}}
             )
-            log.warning("login throttled for %s seconds after %s failures", delay, raw["failures"])
 
 
-async def record_success(identifier: str) -> None:
-    await LoginThrottle.find({"key": f"id:{identifier}"}).delete()
+async def _claim_one(key: str, free: int, settings: Settings, now: datetime) -> None:
+    collection = LoginThrottle.get_pymongo_collection()
+    for _ in range(CLAIM_TRIES):
+        entry = await LoginThrottle.find_one(LoginThrottle.key == key)
+        if entry is None:
+            try:
+                await LoginThrottle(key=key, failures=1, updated_at=now).insert()
+            except DuplicateKeyError:
+                continue
+            return
+
+        recent = entry.updated_at > now - FORGET_AFTER
+        if recent and entry.locked_until is not None and entry.locked_until > now:
+            _refuse(entry.locked_until - now)
+
+        attempts = (entry.failures if recent else 0) + 1
+        delay = _delay(attempts, free, settings)
+        locked_until = now + timedelta(seconds=delay) if delay else None
+        claimed = await collection.update_one(
+            {"_id": entry.id, "failures": entry.failures, "updated_at": entry.updated_at},
+            {"$set": {"failures": attempts, "locked_until": locked_until, "updated_at": now}},
+        )
+        if claimed.modified_count:
+            if delay:
+                log.warning("login throttled for %s s after %s attempts", delay, attempts)
+            return
+
+    # Many attempts for one key in the same instant: that is a burst, so refuse it.
+    _refuse(timedelta(seconds=1))
 
 
-def _delay(failures: int, free: int, settings: Settings) -> int:
-    if failures < free:
+def _refuse(wait: timedelta) -> None:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    raise RateLimited(
+        f"too many failed logins; try again in {seconds} seconds", retry_after_seconds=seconds
+    )
+
+
+def _delay(attempts: int, free: int, settings: Settings) -> int:
+    # The attempt after the free ones waits a second, the next two, then four, and so on.
+    if attempts <= free:
         return 0
-    return int(min(settings.login_max_delay_seconds, 2 ** (failures - free)))
+    return int(min(settings.login_max_delay_seconds, 2 ** (attempts - free - 1)))

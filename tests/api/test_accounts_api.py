@@ -133,3 +133,43 @@ async def test_an_unexpected_fault_is_masked_with_a_stable_code(
     assert error_code(body) == "INTERNAL_SERVER_ERROR"
     assert "secret" not in str(body)
     assert "Traceback" not in str(body)
+
+
+async def test_the_masters_id_and_address_stay_out_of_a_tenants_audit_log(
+    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock
+):
+    await master_caller(clock)
+    master = await login(http, MASTER_IDENTIFIER)
+    for action in ("suspendAdmin", "reactivateAdmin"):
+        await gql(
+            http,
+            f"mutation($a: ID!) {{ {action}(adminId: $a) {{ id }} }}",
+            {"a": str(tenant.id)},
+            token=master,
+        )
+
+    seen_by_admin = await gql(
+        http,
+        "{ auditLog { action actorRole actorId clientAddress } }",
+        token=await login(http, "farm-admin"),
+    )
+    seen_by_master = await gql(
+        http, "{ auditLog { action actorId } }", token=await login(http, MASTER_IDENTIFIER)
+    )
+
+    reactivation = next(
+        entry
+        for entry in seen_by_admin["data"]["auditLog"]
+        if entry["action"] == "ADMIN_REACTIVATED"
+    )
+    assert reactivation == {
+        "action": "ADMIN_REACTIVATED",
+        "actorRole": "MASTER",
+        "actorId": None,
+        "clientAddress": None,
+    }
+    assert any(
+        entry["actorId"]
+        for entry in seen_by_master["data"]["auditLog"]
+        if entry["action"] == "ADMIN_REACTIVATED"
+    )

@@ -1,5 +1,6 @@
 """Abuse limits: oversized documents, batches and password guessing are refused early."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,3 +118,67 @@ async def test_introspection_in_production_is_for_admins(production_http: httpx.
     assert error_code(anonymous.json()) == "FORBIDDEN"
     assert error_code(as_user) == "FORBIDDEN"
     assert as_admin["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_guesses_sent_in_parallel_are_throttled_like_serial_ones(
+    http: httpx.AsyncClient, tenant: Tenant, settings: Settings
+):
+    guesses = [gql(http, LOGIN, {"i": "ann", "p": f"parallel guess {n}"}) for n in range(12)]
+
+    codes = [error_code(answer) for answer in await asyncio.gather(*guesses)]
+    right_one = await gql(http, LOGIN, {"i": "ann", "p": PASSWORD})
+
+    assert codes.count("UNAUTHENTICATED") <= settings.login_free_attempts + 1
+    assert codes.count("RATE_LIMITED") >= 12 - settings.login_free_attempts - 1
+    assert error_code(right_one) == "RATE_LIMITED"
+
+
+async def test_change_password_guesses_are_throttled_and_audited(
+    http: httpx.AsyncClient, tenant: Tenant, settings: Settings
+):
+    token = await login(http, "ann")
+    change = (
+        "mutation($c: String!) { changePassword(currentPassword: $c, "
+        'newPassword: "a brand new sentence") }'
+    )
+
+    codes = [
+        error_code(await gql(http, change, {"c": f"guess {n}"}, token=token))
+        for n in range(settings.login_free_attempts + 2)
+    ]
+    audit = await gql(
+        http, "{ auditLog(limit: 50) { action } }", token=await login(http, "farm-admin")
+    )
+
+    assert codes[-1] == "RATE_LIMITED"
+    failures = [e for e in audit["data"]["auditLog"] if e["action"] == "PASSWORD_CHANGE_FAILED"]
+    assert len(failures) == settings.login_free_attempts + 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"query": "\xff"}', "BAD_REQUEST"),
+        (b'{"query": "{ me { id } }", "variables": {"x": "\\ud800"}}', "BAD_REQUEST"),
+        (b'{"query": "subscription { queueChanged { version } }"}', "BAD_REQUEST"),
+    ],
+)
+async def test_undecodable_or_misdirected_requests_are_400(
+    http: httpx.AsyncClient, body: bytes, code: str
+):
+    response = await http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert error_code(response.json()) == code
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/api/esp32/scan"])
+async def test_an_oversized_body_is_refused_before_it_is_read(http: httpx.AsyncClient, path: str):
+    response = await http.post(
+        path, content=b"{" + b" " * (65 * 1024) + b"}", headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert "PAYLOAD_TOO_LARGE" in response.text

@@ -242,13 +242,13 @@ async def test_an_old_hash_is_upgraded_at_the_next_login(tenant: Tenant, sign_in
 
 
 async def test_change_password_ends_the_other_sessions(
-    tenant: Tenant, sign_in, signer: TokenSigner, clock: ManualClock
+    tenant: Tenant, sign_in, signer: TokenSigner, settings: Settings, clock: ManualClock
 ):
     phone, laptop = await sign_in("ann"), await sign_in("ann")
     caller = await caller_of(laptop.access_token, signer, clock)
 
     await accounts.change_password(
-        caller=caller, current=PASSWORD, new="a river of tea", clock=clock
+        caller=caller, current=PASSWORD, new="a river of tea", settings=settings, clock=clock
     )
 
     with pytest.raises(Unauthenticated):

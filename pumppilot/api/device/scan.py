@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 
 from pumppilot.api.bearer import bearer_token
 from pumppilot.api.device.responses import device_answer, device_error
+from pumppilot.api.encoding import encodable
 from pumppilot.engines import devices
 from pumppilot.errors import BadUserInput, PumpPilotError
 from pumppilot.runtime import Runtime
@@ -40,6 +41,6 @@ async def _fields(request: Request) -> dict[str, str]:
         decoded = json.loads(body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadUserInput("the body must be a JSON object") from exc
-    if not isinstance(decoded, dict):
-        raise BadUserInput("the body must be a JSON object")
+    if not isinstance(decoded, dict) or not encodable(decoded):
+        raise BadUserInput("the body must be a JSON object of valid Unicode text")
     return {key: value for key, value in decoded.items() if isinstance(value, str)}

@@ -18,7 +18,7 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 SUGGESTION = re.compile(r" Did you mean .*\?$")
-REQUEST_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT})
+REQUEST_ERROR_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT, "BAD_REQUEST"})
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -35,6 +35,9 @@ def coded(error: GraphQLError) -> GraphQLError:
     if is_unexpected(error):
         return _with(error, "internal error; it has been logged", INTERNAL, None)
 
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return error
     return _with(error, error.message, _document_code(error), original)
 
 

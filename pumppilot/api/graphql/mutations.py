@@ -68,6 +68,7 @@ class Mutation:
             caller=caller,
             current=current_password,
             new=new_password,
+            settings=info.context.runtime.settings,
             clock=info.context.runtime.clock,
         )
         return True

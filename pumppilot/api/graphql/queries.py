@@ -81,7 +81,7 @@ class Query:
         scope = await tenancy.audit_scope(caller, tenant_id)
         cursor = parse_optional_id(before, what="before")
 
-        entries = await audit.entries_for(scope, limit=limit, before=cursor)
+        entries = await audit.entries_for(scope, viewer=caller.role, limit=limit, before=cursor)
         return [AuditEntry.from_model(entry) for entry in entries]
 
 

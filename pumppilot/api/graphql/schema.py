@@ -13,6 +13,7 @@ from pumppilot.api.graphql.introspection import AdminOnlyIntrospection
 from pumppilot.api.graphql.mutations import Mutation
 from pumppilot.api.graphql.queries import Query
 from pumppilot.api.graphql.subscriptions import Subscription
+from pumppilot.api.graphql.websocket_only import SubscriptionsOverWebSocketOnly
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def build_schema() -> strawberry.Schema:
             partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
             AdminOnlyIntrospection,
+            SubscriptionsOverWebSocketOnly,
             ErrorCodes,
         ],
     )

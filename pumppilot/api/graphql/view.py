@@ -12,6 +12,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from pumppilot.api.encoding import encodable
 from pumppilot.api.graphql.context import Context
 from pumppilot.api.graphql.errors import REQUEST_ERROR_CODES
 from pumppilot.errors import PumpPilotError
@@ -37,10 +38,15 @@ class GraphQLView(GraphQL[Context, None]):
         return None
 
     def decode_json(self, data: str | bytes) -> object:
-        decoded = super().decode_json(data)
+        try:
+            decoded = super().decode_json(data)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "the request body must be UTF-8") from exc
         # Strawberry expects an object here (a list only when batching, which is off).
         if not isinstance(decoded, dict):
             raise HTTPException(400, "the request body must be a JSON object")
+        if not encodable(decoded):
+            raise HTTPException(400, "the request holds text that is not valid Unicode")
         return decoded
 
     async def get_context(
