@@ -188,6 +188,7 @@ async def end_run(run: Run, *, reason: EndReason, settings: Settings, clock: Clo
         "ended_at": now,
         "end_reason": reason,
         "charged_seconds": charge,
+        "settled": ended is not RunStatus.DONE,
     }
     if run.status is RunStatus.HOLD and run.holds:
         changes[f"holds.{len(run.holds) - 1}.ended_at"] = now
@@ -208,6 +209,7 @@ async def end_run(run: Run, *, reason: EndReason, settings: Settings, clock: Clo
     log.info("run %s ended (%s), charged %d s", run.id, reason.value, charge)
     if ended is RunStatus.DONE:
         await _settle_account(run, charge=charge, reason=reason, now=now, clock=clock)
+        await Run.get_pymongo_collection().update_one({"_id": run.id}, {"$set": {"settled": True}})
 
     await versions.bump(run.admin_id)
     await promote_next(run.admin_id, settings=settings, clock=clock)
@@ -288,6 +290,28 @@ async def tenant_queue(
     return QueueView(
         tenant_id=tenant_id, version=admin.queue_version, active=active, waiting=waiting
     )
+
+
+async def settle_unsettled_runs(*, clock: Clock) -> int:
+    """Finish the debit and usage record of runs whose process died right after ending them.
+
+    Both steps are idempotent (the debit by its ref, the record by its run), so a run
+    being settled by its own process at the same moment comes to no harm.
+    """
+    unsettled = await Run.find(Run.settled == False).to_list()  # noqa: E712
+    for run in unsettled:
+        assert run.ended_at is not None
+        assert run.end_reason is not None
+        await _settle_account(
+            run,
+            charge=run.charged_seconds or 0,
+            reason=run.end_reason,
+            now=run.ended_at,
+            clock=clock,
+        )
+        await Run.get_pymongo_collection().update_one({"_id": run.id}, {"$set": {"settled": True}})
+        log.warning("settled run %s left unsettled by a stopped process", run.id)
+    return len(unsettled)
 
 
 async def waiting_position(run: Run) -> int | None:

@@ -13,14 +13,20 @@ from beanie import PydanticObjectId
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
-from pumppilot.engines import queue
+from pumppilot.engines import queue, wallet
 from pumppilot.models import Run
 
 log = logging.getLogger(__name__)
 
 
 async def tick(*, settings: Settings, clock: Clock) -> int:
-    """Settle every tenant that has an active run; returns how many were looked at."""
+    """Settle every tenant that has an active run; returns how many were looked at.
+
+    First it finishes whatever a killed process left half-done, so the runs it settles
+    next start from consistent balances.
+    """
+    await wallet.finish_pending()
+    await queue.settle_unsettled_runs(clock=clock)
     tenants: list[PydanticObjectId] = await Run.get_pymongo_collection().distinct(
         "admin_id", {"active": True}
     )

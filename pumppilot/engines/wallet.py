@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from pumppilot import events
@@ -14,12 +13,13 @@ from pumppilot.engines.audit import AuditAction
 from pumppilot.engines.caller import Caller
 from pumppilot.engines.runs import chargeable_seconds
 from pumppilot.errors import BadUserInput, Conflict, InsufficientBalance, NotFound
-from pumppilot.models import LedgerEntry, LedgerKind, Role, Run, User
+from pumppilot.models import LedgerEntry, LedgerKind, PendingEntry, Role, Run, User
 
 log = logging.getLogger(__name__)
 
 MAX_RECHARGE_MINUTES = 100_000
 MAX_KEY_LENGTH = 128
+CAS_ATTEMPTS = 20
 
 
 async def apply_entry(
@@ -34,57 +34,99 @@ async def apply_entry(
 ) -> LedgerEntry:
     """Change a balance by `seconds` and record why; a repeated `ref` changes nothing.
 
-    The balance moves first, conditionally, so it can never go below zero; the entry
-    follows with the balance the move produced. A process killed between the two writes
-    leaves the balance and the ledger apart; nothing repairs that yet.
+    The balance moves with a compare-and-set on its current value, together with a note
+    of the entry it owes the ledger; the entry is written next and the note cleared. So
+    the balance never goes below zero, never moves twice for one `ref`, and a process
+    killed in between leaves a note that the next writer finishes.
     """
-    existing = await LedgerEntry.find_one(
-        LedgerEntry.admin_id == user.admin_id, LedgerEntry.ref == ref
+    assert user.id is not None
+    draft = PendingEntry(
+        ref=ref,
+        kind=kind.value,
+        seconds=seconds,
+        balance_after=0,
+        actor_id=actor_id,
+        reason=reason,
+        created_at=clock.now(),
     )
-    if existing is not None:
-        return _same_or_conflict(existing, user_id=user.id, seconds=seconds)
+    for _ in range(CAS_ATTEMPTS):
+        existing = await _entry(user.admin_id, ref)
+        if existing is not None:
+            return _same_or_conflict(existing, user_id=user.id, seconds=seconds)
 
-    floor = max(0, -seconds)
-    updated = await User.get_pymongo_collection().find_one_and_update(
-        {"_id": user.id, "balance_seconds": {"$gte": floor}},
-        {"$inc": {"balance_seconds": seconds}},
-        return_document=ReturnDocument.AFTER,
-        projection={"balance_seconds": 1},
-    )
-    if updated is None:
+        fresh = await User.get(user.id)
+        if fresh is None:
+            raise NotFound("no such user")
+        if fresh.pending_entry is not None:
+            await _complete(fresh, fresh.pending_entry)
+            continue
+
+        entry = await _try_move(fresh, draft)
+        if entry is not None:
+            user.balance_seconds = entry.balance_after
+            await events.publish("wallet", user.admin_id, user.id)
+            log.info("ledger %s of %+d s for user %s (%s)", kind.value, seconds, user.id, reason)
+            return entry
+
+    raise Conflict("the balance kept changing; try again")
+
+
+async def _try_move(user: User, draft: PendingEntry) -> LedgerEntry | None:
+    """Move the balance if it still holds what was read; None if it changed meanwhile."""
+    after = user.balance_seconds + draft.seconds
+    if after < 0:
         raise InsufficientBalance(
-            f"balance is {user.balance_seconds // 60} minutes; this needs {floor // 60}"
+            f"balance is {user.balance_seconds // 60} minutes; this needs {-draft.seconds // 60}"
         )
 
+    pending = draft.model_copy(update={"balance_after": after})
+    moved = await User.get_pymongo_collection().update_one(
+        {"_id": user.id, "balance_seconds": user.balance_seconds, "pending_entry": None},
+        {"$set": {"balance_seconds": after, "pending_entry": pending.model_dump()}},
+    )
+    if not moved.modified_count:
+        return None
+    return await _complete(user, pending)
+
+
+async def _complete(user: User, pending: PendingEntry) -> LedgerEntry:
+    """Write the ledger entry a balance change owes, then clear the note of it."""
     assert user.id is not None
     entry = LedgerEntry(
         admin_id=user.admin_id,
         user_id=user.id,
-        kind=kind,
-        seconds=seconds,
-        balance_after=int(updated["balance_seconds"]),
-        actor_id=actor_id,
-        reason=reason,
-        ref=ref,
-        created_at=clock.now(),
+        kind=LedgerKind(pending.kind),
+        seconds=pending.seconds,
+        balance_after=pending.balance_after,
+        actor_id=pending.actor_id,
+        reason=pending.reason,
+        ref=pending.ref,
+        created_at=pending.created_at,
     )
     try:
         await entry.insert()
     except DuplicateKeyError:
-        # Another process applied the same ref at the same moment: undo ours, keep theirs.
-        await User.get_pymongo_collection().update_one(
-            {"_id": user.id}, {"$inc": {"balance_seconds": -seconds}}
-        )
-        winner = await LedgerEntry.find_one(
-            LedgerEntry.admin_id == user.admin_id, LedgerEntry.ref == ref
-        )
-        assert winner is not None
-        return _same_or_conflict(winner, user_id=user.id, seconds=seconds)
+        written = await _entry(user.admin_id, pending.ref)
+        assert written is not None
+        entry = written
 
-    user.balance_seconds = entry.balance_after
-    await events.publish("wallet", user.admin_id, user.id)
-    log.info("ledger %s of %+d s for user %s (%s)", kind.value, seconds, user.id, reason)
+    await User.get_pymongo_collection().update_one(
+        {"_id": user.id, "pending_entry.ref": pending.ref}, {"$set": {"pending_entry": None}}
+    )
     return entry
+
+
+async def finish_pending() -> int:
+    """Write the ledger entries that killed processes left owing; returns how many."""
+    owing = await User.find({"pending_entry.ref": {"$exists": True}}).to_list()
+    for user in owing:
+        if user.pending_entry is not None:
+            await _complete(user, user.pending_entry)
+    return len(owing)
+
+
+async def _entry(tenant_id: PydanticObjectId, ref: str) -> LedgerEntry | None:
+    return await LedgerEntry.find_one(LedgerEntry.admin_id == tenant_id, LedgerEntry.ref == ref)
 
 
 async def recharge(

@@ -2,7 +2,7 @@
 
 from beanie import Document
 
-from pumppilot.models.accounts import Admin, Role, User
+from pumppilot.models.accounts import Admin, PendingEntry, Role, User
 from pumppilot.models.runs import (
     ACTIVE_STATUSES,
     EndReason,
@@ -49,6 +49,7 @@ __all__ = [
     "LoginThrottle",
     "MinuteRequest",
     "MinuteRequestStatus",
+    "PendingEntry",
     "Role",
     "Run",
     "RunStatus",

@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
+from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 
 
@@ -35,6 +36,23 @@ class Admin(Document):
         indexes = [IndexModel([("identifier", ASCENDING)], unique=True, name="identifier")]
 
 
+class PendingEntry(BaseModel):
+    """A balance change written to the user but not yet to the ledger.
+
+    The balance and this note change in one atomic write; the ledger entry follows. A
+    process killed in between leaves the note, and whoever touches the wallet next (or
+    the timer's sweep) finishes the entry, so the ledger never misses a change.
+    """
+
+    ref: str
+    kind: str
+    seconds: int
+    balance_after: int
+    actor_id: PydanticObjectId | None
+    reason: str
+    created_at: datetime
+
+
 class User(Document):
     """A person bound to one tenant who holds prepaid seconds and runs the pump."""
 
@@ -43,6 +61,7 @@ class User(Document):
     name: str
     password_hash: str
     balance_seconds: int = 0
+    pending_entry: PendingEntry | None = None
     suspended: bool = False
     rfid_card: str | None = None
     created_at: datetime
@@ -52,6 +71,11 @@ class User(Document):
         indexes = [
             IndexModel([("identifier", ASCENDING)], unique=True, name="identifier"),
             IndexModel([("admin_id", ASCENDING), ("name", ASCENDING)], name="tenant_users"),
+            IndexModel(
+                [("pending_entry.ref", ASCENDING)],
+                name="pending_entries",
+                partialFilterExpression={"pending_entry.ref": {"$exists": True}},
+            ),
             IndexModel(
                 [("admin_id", ASCENDING), ("rfid_card", ASCENDING)],
                 unique=True,

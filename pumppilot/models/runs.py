@@ -91,6 +91,9 @@ class Run(Document):
     ended_at: datetime | None = None
     end_reason: EndReason | None = None
     charged_seconds: int | None = None
+    # False from the moment a run is DONE until its debit and usage record are written;
+    # a run left unsettled by a killed process is settled by the timer's sweep.
+    settled: bool = True
 
     class Settings:
         name = "queues"
@@ -112,4 +115,9 @@ class Run(Document):
                 partialFilterExpression={"open": True},
             ),
             IndexModel([("active", ASCENDING), ("admin_id", ASCENDING)], name="active_runs"),
+            IndexModel(
+                [("settled", ASCENDING)],
+                name="unsettled_runs",
+                partialFilterExpression={"settled": False},
+            ),
         ]
