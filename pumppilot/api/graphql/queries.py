@@ -6,8 +6,28 @@ import strawberry
 
 from pumppilot.api.graphql.access import allow
 from pumppilot.api.graphql.context import Context
-from pumppilot.api.graphql.types import Account, Admin, AuditEntry, Device, Queue, Run, User, Wallet
-from pumppilot.engines import accounts, audit, devices, directory, queue, tenancy, wallet
+from pumppilot.api.graphql.types import (
+    Account,
+    Admin,
+    AuditEntry,
+    Device,
+    LedgerEntry,
+    Queue,
+    Run,
+    UsageRecord,
+    User,
+    Wallet,
+)
+from pumppilot.engines import (
+    accounts,
+    audit,
+    devices,
+    directory,
+    history,
+    queue,
+    tenancy,
+    wallet,
+)
 from pumppilot.engines.caller import Caller
 from pumppilot.engines.ids import parse_optional_id
 from pumppilot.errors import Unauthenticated
@@ -83,6 +103,36 @@ class Query:
 
         entries = await audit.entries_for(scope, viewer=caller.role, limit=limit, before=cursor)
         return [AuditEntry.from_model(entry) for entry in entries]
+
+    @strawberry.field(
+        description="Balance changes, newest first: your own, or (admins) a user's.",
+        **allow(Role.ADMIN, Role.USER),
+    )
+    async def ledger(
+        self,
+        info: Info,
+        user_id: strawberry.ID | None = None,
+        limit: int = 50,
+        before: strawberry.ID | None = None,
+    ) -> list[LedgerEntry]:
+        owner = await history.whose(await info.context.caller(), user_id)
+        entries = await history.ledger(owner, limit=limit, before=before)
+        return [LedgerEntry.from_model(entry) for entry in entries]
+
+    @strawberry.field(
+        description="Finished runs, newest first: your own, or (admins) a user's.",
+        **allow(Role.ADMIN, Role.USER),
+    )
+    async def usage_history(
+        self,
+        info: Info,
+        user_id: strawberry.ID | None = None,
+        limit: int = 50,
+        before: strawberry.ID | None = None,
+    ) -> list[UsageRecord]:
+        owner = await history.whose(await info.context.caller(), user_id)
+        records = await history.usage(owner, limit=limit, before=before)
+        return [UsageRecord.from_model(record) for record in records]
 
 
 def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue:

@@ -268,3 +268,42 @@ class MyQueuePosition:
     position: int | None
     remaining_seconds: int
     hold_reason: HoldReason | None
+
+
+@strawberry.type(description="A paused stretch of a run.")
+class HoldSpan:
+    reason: HoldReason
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@strawberry.type(description="How one finished run went.")
+class UsageRecord:
+    id: strawberry.ID
+    run_id: strawberry.ID
+    date: str
+    started_at: datetime | None
+    ended_at: datetime
+    seconds_run: int
+    seconds_held: int
+    charged_seconds: int
+    end_reason: EndReason
+    holds: list[HoldSpan]
+
+    @classmethod
+    def from_model(cls, record: models.UsageRecord) -> "UsageRecord":
+        return cls(
+            id=_id(record.id),
+            run_id=_id(record.run_id),
+            date=record.date,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            seconds_run=record.seconds_run,
+            seconds_held=record.seconds_held,
+            charged_seconds=record.charged_seconds,
+            end_reason=record.end_reason,
+            holds=[
+                HoldSpan(reason=span.reason, started_at=span.started_at, ended_at=span.ended_at)
+                for span in record.holds
+            ],
+        )
