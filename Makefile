@@ -24,6 +24,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.poll
 	$(BIN)/python -m bench.login
+	$(BIN)/python -m bench.engines
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
