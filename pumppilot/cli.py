@@ -2,7 +2,9 @@
 
 import asyncio
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,7 @@ from pumppilot.config import ConfigError, Settings, load_settings
 from pumppilot.demo import DemoCredentials, seed_demo
 from pumppilot.engines import accounts
 from pumppilot.errors import PumpPilotError
-from pumppilot.store import open_store
+from pumppilot.store import EMBEDDED_FILE, EmbeddedStore, open_store
 
 app = typer.Typer(help="PumpPilot: shared water pumps.", no_args_is_help=True)
 log = logging.getLogger("pumppilot")
@@ -85,6 +87,27 @@ def demo(port: PortOption = None) -> None:
     creds = asyncio.run(seed())
     _print_demo(settings, creds)
     _serve(settings)
+
+
+@app.command("store")
+def store(
+    port: Annotated[int, typer.Option(help="Loopback port to serve on.")] = 27017,
+    memory: Annotated[bool, typer.Option(help="Keep nothing on disk.")] = False,
+) -> None:
+    """Serve the embedded store on its own, so several workers can share it.
+
+    Point each worker at it with MONGODB_URI=mongodb://127.0.0.1:PORT/?directConnection=true.
+    It suits tests and trials of several workers on one machine; production uses MongoDB.
+    """
+    settings = _settings()
+    embedded = EmbeddedStore(None if memory else settings.data_dir / EMBEDDED_FILE, port=port)
+    typer.echo(embedded.start(), err=False)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    embedded.stop()
 
 
 @app.command("create-master")

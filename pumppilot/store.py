@@ -32,8 +32,9 @@ class EmbeddedStore:
     share one store across many app instances, each with its own event loop.
     """
 
-    def __init__(self, sqlite_path: Path | None = None) -> None:
+    def __init__(self, sqlite_path: Path | None = None, *, port: int = 0) -> None:
         self._sqlite_path = sqlite_path
+        self._port = port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Any = None
@@ -86,7 +87,7 @@ class EmbeddedStore:
             self._sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             engine = SQLiteEngine(str(self._sqlite_path))
 
-        self._server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=0)
+        self._server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=self._port)
         address = await self._server.start()
         return str(address.uri)
 
