@@ -13,7 +13,7 @@ from beanie import PydanticObjectId
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
-from pumppilot.engines import queue, wallet
+from pumppilot.engines import minute_requests, queue, wallet
 from pumppilot.models import Run
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ async def tick(*, settings: Settings, clock: Clock) -> int:
     """
     await wallet.finish_pending()
     await queue.settle_unsettled_runs(clock=clock)
+    await minute_requests.credit_uncredited(clock=clock)
     tenants: list[PydanticObjectId] = await Run.get_pymongo_collection().distinct(
         "admin_id", {"active": True}
     )

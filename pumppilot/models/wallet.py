@@ -80,6 +80,9 @@ class MinuteRequest(Document):
     created_at: datetime
     decided_at: datetime | None = None
     decided_by: PydanticObjectId | None = None
+    decision_note: str = ""
+    # False between an approval and its recharge; see engines.minute_requests.
+    credited: bool = True
 
     class Settings:
         name = "minute_requests"
@@ -87,5 +90,10 @@ class MinuteRequest(Document):
             IndexModel(
                 [("admin_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)],
                 name="tenant_requests",
-            )
+            ),
+            IndexModel(
+                [("credited", ASCENDING)],
+                name="uncredited_approvals",
+                partialFilterExpression={"credited": False},
+            ),
         ]

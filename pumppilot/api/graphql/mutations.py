@@ -11,10 +11,19 @@ from pumppilot.api.graphql.types import (
     DeviceKeyPayload,
     LedgerEntry,
     LoginPayload,
+    MinuteRequest,
     Run,
     User,
 )
-from pumppilot.engines import accounts, devices, queue, suspension, tenant_settings, wallet
+from pumppilot.engines import (
+    accounts,
+    devices,
+    minute_requests,
+    queue,
+    suspension,
+    tenant_settings,
+    wallet,
+)
 from pumppilot.engines.ids import parse_id
 from pumppilot.models import Role
 
@@ -240,6 +249,32 @@ class Mutation:
             clock=runtime.clock,
         )
         return Admin.from_model(tenant)
+
+    @strawberry.mutation(description="Ask your admin for more minutes.", **allow(Role.USER))
+    async def request_minutes(self, info: Info, minutes: int, note: str = "") -> MinuteRequest:
+        request = await minute_requests.request_minutes(
+            caller=await info.context.caller(),
+            minutes=minutes,
+            note=note,
+            clock=info.context.runtime.clock,
+        )
+        return MinuteRequest.from_model(request)
+
+    @strawberry.mutation(
+        description="Approve (which recharges) or reject a request for minutes.",
+        **allow(Role.ADMIN),
+    )
+    async def decide_minute_request(
+        self, info: Info, id: strawberry.ID, approve: bool, note: str = ""
+    ) -> MinuteRequest:
+        request = await minute_requests.decide(
+            actor=await info.context.caller(),
+            request_id=id,
+            approve=approve,
+            note=note,
+            clock=info.context.runtime.clock,
+        )
+        return MinuteRequest.from_model(request)
 
 
 async def _set_user_suspended(info: Info, user_id: strawberry.ID, *, suspended: bool) -> User:

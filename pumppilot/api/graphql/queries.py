@@ -12,6 +12,8 @@ from pumppilot.api.graphql.types import (
     AuditEntry,
     Device,
     LedgerEntry,
+    MinuteRequest,
+    MinuteRequestStatus,
     Queue,
     Run,
     UsageRecord,
@@ -24,6 +26,7 @@ from pumppilot.engines import (
     devices,
     directory,
     history,
+    minute_requests,
     queue,
     tenancy,
     wallet,
@@ -133,6 +136,18 @@ class Query:
         owner = await history.whose(await info.context.caller(), user_id)
         records = await history.usage(owner, limit=limit, before=before)
         return [UsageRecord.from_model(record) for record in records]
+
+    @strawberry.field(
+        description="Requests for minutes, newest first: your own, or your tenant's (admins).",
+        **allow(Role.ADMIN, Role.USER),
+    )
+    async def minute_requests(
+        self, info: Info, status: MinuteRequestStatus | None = None, limit: int = 50
+    ) -> list[MinuteRequest]:
+        found = await minute_requests.requests_for(
+            await info.context.caller(), status=status, limit=limit
+        )
+        return [MinuteRequest.from_model(request) for request in found]
 
 
 def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue:

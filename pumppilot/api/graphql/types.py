@@ -15,12 +15,14 @@ strawberry.enum(models.EndReason, description="Why a run ended.")
 strawberry.enum(models.ClientKind, description="Web sessions are short; mobile ones long.")
 strawberry.enum(models.LedgerKind, description="Why a balance changed.")
 strawberry.enum(models.HoldReason, description="Why an active run is paused.")
+strawberry.enum(models.MinuteRequestStatus, description="Where a request for minutes stands.")
 Role = models.Role
 RunStatus = models.RunStatus
 EndReason = models.EndReason
 ClientKind = models.ClientKind
 LedgerKind = models.LedgerKind
 HoldReason = models.HoldReason
+MinuteRequestStatus = models.MinuteRequestStatus
 
 
 def _id(value: object) -> strawberry.ID:
@@ -306,4 +308,29 @@ class UsageRecord:
                 HoldSpan(reason=span.reason, started_at=span.started_at, ended_at=span.ended_at)
                 for span in record.holds
             ],
+        )
+
+
+@strawberry.type(description="A user's request for more minutes, and the admin's answer.")
+class MinuteRequest:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    minutes: int
+    note: str
+    status: MinuteRequestStatus
+    created_at: datetime
+    decided_at: datetime | None
+    decision_note: str
+
+    @classmethod
+    def from_model(cls, request: models.MinuteRequest) -> "MinuteRequest":
+        return cls(
+            id=_id(request.id),
+            user_id=_id(request.user_id),
+            minutes=request.minutes,
+            note=request.note,
+            status=request.status,
+            created_at=request.created_at,
+            decided_at=request.decided_at,
+            decision_note=request.decision_note,
         )
