@@ -10,6 +10,7 @@ from pumppilot.api.graphql.types import (
     Account,
     Admin,
     AuditEntry,
+    DailyUsage,
     Device,
     LedgerEntry,
     MinuteRequest,
@@ -22,6 +23,7 @@ from pumppilot.api.graphql.types import (
 )
 from pumppilot.engines import (
     accounts,
+    analytics,
     audit,
     devices,
     directory,
@@ -148,6 +150,37 @@ class Query:
             await info.context.caller(), status=status, limit=limit
         )
         return [MinuteRequest.from_model(request) for request in found]
+
+    @strawberry.field(
+        description="Usage per day, newest first: your own, a user's or a tenant's. Page "
+        "with `before` set to the last date you received.",
+        **allow(*EVERYONE),
+    )
+    async def daily_usage(
+        self,
+        info: Info,
+        tenant_id: strawberry.ID | None = None,
+        user_id: strawberry.ID | None = None,
+        before: str | None = None,
+        limit: int = 31,
+    ) -> list[DailyUsage]:
+        days = await analytics.daily_usage(
+            await info.context.caller(),
+            tenant_id=tenant_id,
+            user_id=user_id,
+            before=before,
+            limit=limit,
+        )
+        return [
+            DailyUsage(
+                date=day.date,
+                runs=day.runs,
+                seconds_run=day.seconds_run,
+                seconds_held=day.seconds_held,
+                charged_seconds=day.charged_seconds,
+            )
+            for day in days
+        ]
 
 
 def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue:

@@ -334,3 +334,12 @@ class MinuteRequest:
             decided_at=request.decided_at,
             decision_note=request.decision_note,
         )
+
+
+@strawberry.type(description="Runs and their time added up over one day.")
+class DailyUsage:
+    date: str
+    runs: int
+    seconds_run: int
+    seconds_held: int
+    charged_seconds: int
