@@ -1,6 +1,7 @@
 """A Hypothesis state machine drives the real engines over the real embedded store with
-random starts, stops, leaves, recharges, board signals, clock advances and restarts, and
-checks DESIGN.md's invariants after every step against a simple model of running time.
+random starts, stops, leaves, recharges, board signals, clock advances, silent (offline)
+boards and restarts, and checks DESIGN.md's invariants after every step against a simple
+model of running time.
 """
 
 import asyncio
@@ -27,6 +28,8 @@ from pumppilot.store import EmbeddedStore
 from tests.factories import Tenant, make_tenant
 
 USERS = ("uma", "vic", "wes", "xia")
+LEASE_MS = 15_000
+OFFLINE_AFTER_MS = 30_000
 
 
 class QueueMachine(RuleBasedStateMachine):
@@ -42,8 +45,8 @@ class QueueMachine(RuleBasedStateMachine):
             mongodb_uri=self.uri,
             database=f"machine_{secrets.token_hex(5)}",
             token_secret="m" * 40,
-            # The board is kept online; holds come from what it reports.
-            offline_after_seconds=7 * 24 * 3600,
+            offline_after_seconds=OFFLINE_AFTER_MS // 1000,
+            lease_seconds=LEASE_MS // 1000,
             timer_seconds=0,
         )
         self.client: AsyncMongoClient[dict[str, Any]] | None = None
@@ -60,7 +63,16 @@ class QueueMachine(RuleBasedStateMachine):
 
     async def _open_and_seed(self) -> Tenant:
         await self._connect()
-        return await make_tenant("machine", self.clock, balances=dict.fromkeys(USERS, 3))
+        tenant = await make_tenant("machine", self.clock, balances=dict.fromkeys(USERS, 3))
+        await devices.poll(
+            admin_id=str(tenant.id),
+            device_id=tenant.device_id,
+            key=tenant.device_key,
+            report=DeviceReport(load_shedding=False, ready=True),
+            settings=self.settings,
+            clock=self.clock,
+        )
+        return tenant
 
     def teardown(self) -> None:
         async def close() -> None:
@@ -131,29 +143,40 @@ class QueueMachine(RuleBasedStateMachine):
             )
         )
 
-    @rule(load_shedding=st.booleans(), ready=st.booleans())
-    def board_reports(self, load_shedding: bool, ready: bool) -> None:
-        self._run(
-            self._attempt(
-                devices.poll(
-                    admin_id=str(self.tenant.id),
-                    device_id=self.tenant.device_id,
-                    key=self.tenant.device_key,
-                    report=DeviceReport(load_shedding=load_shedding, ready=ready),
-                    settings=self.settings,
-                    clock=self.clock,
-                )
-            )
+    def _poll(self, report: DeviceReport) -> Any:
+        return devices.poll(
+            admin_id=str(self.tenant.id),
+            device_id=self.tenant.device_id,
+            key=self.tenant.device_key,
+            report=report,
+            settings=self.settings,
+            clock=self.clock,
         )
 
-    @rule(milliseconds=st.integers(min_value=0, max_value=200_000))
-    def time_passes(self, milliseconds: int) -> None:
+    def _runs_for(self, milliseconds: int) -> None:
+        """Credit the model's active RUNNING run with up to `milliseconds` of running."""
         active = self._run(queue.active_run(self.tenant.id))
         if active is not None and active.status is RunStatus.RUNNING:
             assert active.id is not None
             left = active.limit_seconds * 1000 - self.run_ms.get(active.id, 0)
             self.run_ms[active.id] = self.run_ms.get(active.id, 0) + min(milliseconds, left)
 
+    @rule(load_shedding=st.booleans(), ready=st.booleans())
+    def board_reports(self, load_shedding: bool, ready: bool) -> None:
+        self._run(self._attempt(self._poll(DeviceReport(load_shedding=load_shedding, ready=ready))))
+
+    @rule(milliseconds=st.integers(min_value=0, max_value=10_000))
+    def time_passes_with_the_board_polling(self, milliseconds: int) -> None:
+        self._runs_for(milliseconds)
+        self.clock.advance(milliseconds / 1000)
+        self._run(self._attempt(self._poll(DeviceReport())))
+        self._run(timer.tick(settings=self.settings, clock=self.clock))
+
+    @rule(milliseconds=st.integers(min_value=OFFLINE_AFTER_MS + 1, max_value=300_000))
+    def board_falls_silent(self, milliseconds: int) -> None:
+        # Every rule that moves time ends with a poll, so the board was last heard now:
+        # its motor runs out its lease and stops, and the run must be charged that much.
+        self._runs_for(LEASE_MS)
         self.clock.advance(milliseconds / 1000)
         self._run(timer.tick(settings=self.settings, clock=self.clock))
 
