@@ -194,6 +194,7 @@ async def login(
     account = await _find_account(wanted)
     hashed = account.password_hash if account is not None else None
     if not await verify_password(hashed, password) or account is None:
+        await throttle.failed(keys, settings=settings, clock=clock)
         await audit.record(
             AuditAction.LOGIN_FAILED,
             clock=clock,
@@ -370,6 +371,7 @@ async def change_password(
     keys = throttle.throttle_keys(account.identifier, caller.address)
     await throttle.claim(keys, settings=settings, clock=clock)
     if not await verify_password(account.password_hash, current):
+        await throttle.failed(keys, settings=settings, clock=clock)
         await audit.record(
             AuditAction.PASSWORD_CHANGE_FAILED,
             clock=clock,

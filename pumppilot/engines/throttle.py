@@ -1,8 +1,12 @@
 """Slowing down password guessing: growing delays per identifier and per client address.
 
-Each attempt is claimed before its password is checked, with a compare-and-set on the
-attempt count, so guesses sent in parallel are counted (and refused) like guesses sent
-one after another.
+Per identifier, each attempt is claimed before its password is checked, with a
+compare-and-set on the attempt count, so guesses at one account sent in parallel are
+counted (and refused) like guesses sent one after another.
+
+Per address, only failures count, after the check: a whole village behind one router
+may log in at the same moment, and those successes must not lock each other out. The
+address limit is the second line; the identifier limit is the one that holds.
 """
 
 import logging
@@ -35,23 +39,42 @@ def throttle_keys(identifier: str, address: str | None) -> list[Key]:
 
 
 async def claim(keys: list[Key], *, settings: Settings, clock: Clock) -> None:
-    """Count one attempt against every key, or refuse it while any key is locked."""
+    """Refuse the attempt while any key is locked; count it against its identifier."""
+    now = clock.now()
     for key, allowance in keys:
-        await _claim_one(key, settings.login_free_attempts * allowance, settings, clock.now())
+        free = settings.login_free_attempts * allowance
+        if _per_identifier(key):
+            await _count(key, free, settings, now)
+        else:
+            await _refuse_if_locked(key, now)
+
+
+async def failed(keys: list[Key], *, settings: Settings, clock: Clock) -> None:
+    """A wrong password: count it against its address too."""
+    for key, allowance in keys:
+        if not _per_identifier(key):
+            await _count(key, settings.login_free_attempts * allowance, settings, clock.now())
 
 
 async def succeeded(keys: list[Key]) -> None:
-    """A right password: its identifier starts afresh, its address gets the attempt back."""
+    """A right password: its identifier starts afresh."""
     for key, _ in keys:
-        if key.startswith("id:"):
+        if _per_identifier(key):
             await LoginThrottle.find(LoginThrottle.key == key).delete()
-        else:
-            await LoginThrottle.get_pymongo_collection().update_one(
-                {"key": key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}}
-            )
 
 
-async def _claim_one(key: str, free: int, settings: Settings, now: datetime) -> None:
+def _per_identifier(key: str) -> bool:
+    return key.startswith("id:")
+
+
+async def _refuse_if_locked(key: str, now: datetime) -> None:
+    entry = await LoginThrottle.find_one(LoginThrottle.key == key)
+    if entry is not None and entry.locked_until is not None and entry.locked_until > now:
+        _refuse(entry.locked_until - now)
+
+
+async def _count(key: str, free: int, settings: Settings, now: datetime) -> None:
+    """Add one attempt to `key` by compare-and-set, refusing it while the key is locked."""
     collection = LoginThrottle.get_pymongo_collection()
     for _ in range(CLAIM_TRIES):
         entry = await LoginThrottle.find_one(LoginThrottle.key == key)

@@ -182,3 +182,19 @@ async def test_an_oversized_body_is_refused_before_it_is_read(http: httpx.AsyncC
 
     assert response.status_code == 413
     assert "PAYLOAD_TOO_LARGE" in response.text
+
+
+async def test_a_village_behind_one_address_logs_in_at_once(
+    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock
+):
+    from tests.factories import make_user  # noqa: PLC0415
+
+    names = [f"villager{number:02}" for number in range(30)]
+    for name in names:
+        await make_user(tenant, name, 0, clock)
+
+    answers = await asyncio.gather(
+        *(gql(http, LOGIN, {"i": name, "p": PASSWORD}) for name in names)
+    )
+
+    assert all("token" in answer["data"]["login"] for answer in answers)
