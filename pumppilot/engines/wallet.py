@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 MAX_RECHARGE_MINUTES = 100_000
 MAX_KEY_LENGTH = 128
+MAX_REASON_LENGTH = 200
 CAS_ATTEMPTS = 20
 
 
@@ -195,3 +196,84 @@ def _same_or_conflict(
     if entry.user_id != user_id or entry.seconds != seconds:
         raise Conflict("that idempotency key was already used for a different change")
     return entry
+
+
+async def adjust(
+    *,
+    actor: Caller,
+    user_id: PydanticObjectId,
+    seconds: int,
+    reason: str,
+    idempotency_key: str,
+    clock: Clock,
+) -> LedgerEntry:
+    """An admin's correction of a balance, up or down, with the reason on the record."""
+    actor.require(Role.ADMIN)
+    key = idempotency_key.strip()
+    if seconds == 0 or abs(seconds) > MAX_RECHARGE_MINUTES * 60:
+        raise BadUserInput(f"an adjustment is 1 to {MAX_RECHARGE_MINUTES * 60} seconds either way")
+    if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
+        raise BadUserInput(f"an adjustment needs a reason of at most {MAX_REASON_LENGTH} chars")
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise BadUserInput(f"an adjustment needs an idempotency key of 1 to {MAX_KEY_LENGTH} chars")
+
+    user = await _own_user(actor, user_id)
+    entry = await apply_entry(
+        user=user,
+        kind=LedgerKind.ADJUSTMENT,
+        seconds=seconds,
+        actor_id=actor.account_id,
+        reason=reason.strip(),
+        ref=f"adjustment:{key}",
+        clock=clock,
+    )
+    await _audit_change(actor, user_id, f"adjusted by {seconds:+d} s: {reason.strip()}", clock)
+    return entry
+
+
+async def refund_run(
+    *, actor: Caller, run_id: PydanticObjectId, seconds: int, reason: str, clock: Clock
+) -> LedgerEntry:
+    """Give back some or all of what a finished run was charged; once per run."""
+    actor.require(Role.ADMIN)
+    run = await Run.get(run_id)
+    if run is None or run.admin_id != actor.own_tenant():
+        raise NotFound("no such run")
+    charged = run.charged_seconds or 0
+    if not 0 < seconds <= charged:
+        raise BadUserInput(f"a refund for this run is 1 to {charged} seconds")
+    if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
+        raise BadUserInput(f"a refund needs a reason of at most {MAX_REASON_LENGTH} chars")
+
+    user = await _own_user(actor, run.user_id)
+    entry = await apply_entry(
+        user=user,
+        kind=LedgerKind.REFUND,
+        seconds=seconds,
+        actor_id=actor.account_id,
+        reason=reason.strip(),
+        ref=f"refund:{run.id}",
+        clock=clock,
+    )
+    await _audit_change(actor, run.user_id, f"refunded {seconds} s of run {run.id}", clock)
+    return entry
+
+
+async def _own_user(actor: Caller, user_id: PydanticObjectId) -> User:
+    user = await User.get(user_id)
+    if user is None or user.admin_id != actor.own_tenant():
+        raise NotFound("no such user")
+    return user
+
+
+async def _audit_change(
+    actor: Caller, user_id: PydanticObjectId, detail: str, clock: Clock
+) -> None:
+    await audit.record(
+        AuditAction.BALANCE_CORRECTED,
+        clock=clock,
+        actor=actor,
+        tenant_id=actor.own_tenant(),
+        target=str(user_id),
+        detail=detail[:200],
+    )

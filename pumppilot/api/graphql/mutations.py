@@ -250,6 +250,44 @@ class Mutation:
         )
         return Admin.from_model(tenant)
 
+    @strawberry.mutation(
+        description="Correct a user's balance up or down by seconds, with a reason.",
+        **allow(Role.ADMIN),
+    )
+    async def adjust_balance(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        seconds: int,
+        reason: str,
+        idempotency_key: str,
+    ) -> LedgerEntry:
+        entry = await wallet.adjust(
+            actor=await info.context.caller(),
+            user_id=parse_id(user_id, what="userId"),
+            seconds=seconds,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            clock=info.context.runtime.clock,
+        )
+        return LedgerEntry.from_model(entry)
+
+    @strawberry.mutation(
+        description="Give back some or all of what a finished run was charged; once per run.",
+        **allow(Role.ADMIN),
+    )
+    async def refund_run(
+        self, info: Info, run_id: strawberry.ID, seconds: int, reason: str
+    ) -> LedgerEntry:
+        entry = await wallet.refund_run(
+            actor=await info.context.caller(),
+            run_id=parse_id(run_id, what="runId"),
+            seconds=seconds,
+            reason=reason,
+            clock=info.context.runtime.clock,
+        )
+        return LedgerEntry.from_model(entry)
+
     @strawberry.mutation(description="Ask your admin for more minutes.", **allow(Role.USER))
     async def request_minutes(self, info: Info, minutes: int, note: str = "") -> MinuteRequest:
         request = await minute_requests.request_minutes(
