@@ -68,7 +68,7 @@ async def deadline_lags(settings: Settings, count: int) -> list[float]:
 
     ticking = asyncio.create_task(timer.run_forever(settings=fast, clock=clock))
     # The timer works through the store, so the store is what to watch for the queue to drain.
-    while await Run.find(Run.admin_id == tenant.id, Run.open == True).count():  # noqa: E712, ASYNC110
+    while await Run.find({"admin_id": tenant.id, "open": True}).count():  # noqa: ASYNC110
         await asyncio.sleep(0.1)
     ticking.cancel()
 

@@ -10,6 +10,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 PROTOCOL = "graphql-transport-ws"
 MESSAGE_TIMEOUT = 10.0
@@ -76,7 +77,8 @@ class GraphQLSocket:
 async def graphql_socket(
     address: str, subprotocols: tuple[str, ...] = (PROTOCOL,)
 ) -> AsyncIterator[GraphQLSocket]:
-    async with connect(f"ws://{address}/graphql", subprotocols=list(subprotocols)) as ws:  # type: ignore[arg-type]
+    offered = [Subprotocol(protocol) for protocol in subprotocols]
+    async with connect(f"ws://{address}/graphql", subprotocols=offered) as ws:
         yield GraphQLSocket(ws)
 
 

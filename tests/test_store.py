@@ -54,4 +54,4 @@ async def test_one_active_run_per_tenant_holds_against_thirty_racing_inserts(sto
     outcomes = await asyncio.gather(*(insert_active(number) for number in range(30)))
 
     assert outcomes.count(True) == 1
-    assert await Run.find(Run.admin_id == admin.id, Run.active == True).count() == 1  # noqa: E712
+    assert await Run.find({"admin_id": admin.id, "active": True}).count() == 1

@@ -29,7 +29,7 @@ async def unsafe_conditions(tenant: Admin, *, settings: Settings, now: datetime)
     if tenant.manual_hold:
         return Unsafe(HoldReason.ADMIN_HOLD, now)
 
-    boards = await Device.find(Device.admin_id == tenant.id, Device.revoked == False).to_list()  # noqa: E712
+    boards = await Device.find({"admin_id": tenant.id, "revoked": False}).to_list()
     offline_after = timedelta(seconds=settings.offline_after_seconds)
     online = [
         board

@@ -112,8 +112,7 @@ async def requests_for(
 async def credit_uncredited(*, clock: Clock) -> int:
     """Credit approvals that a stopped process marked but did not credit."""
     owed = await MinuteRequest.find(
-        MinuteRequest.status == MinuteRequestStatus.APPROVED,
-        MinuteRequest.credited == False,  # noqa: E712
+        {"status": MinuteRequestStatus.APPROVED, "credited": False}
     ).to_list()
     for request in owed:
         await _credit(request, actor_id=request.decided_by, clock=clock)

@@ -280,7 +280,7 @@ async def tenant_queue(
 ) -> QueueView:
     await settle_due(tenant_id, settings=settings, clock=clock)
 
-    runs = await Run.find(Run.admin_id == tenant_id, Run.open == True).sort("+ticket").to_list()  # noqa: E712
+    runs = await Run.find({"admin_id": tenant_id, "open": True}).sort("+ticket").to_list()
     admin = await Admin.get(tenant_id)
     if admin is None:
         raise NotFound("no such tenant")
@@ -298,7 +298,7 @@ async def settle_unsettled_runs(*, clock: Clock) -> int:
     Both steps are idempotent (the debit by its ref, the record by its run), so a run
     being settled by its own process at the same moment comes to no harm.
     """
-    unsettled = await Run.find(Run.settled == False).to_list()  # noqa: E712
+    unsettled = await Run.find({"settled": False}).to_list()
     for run in unsettled:
         assert run.ended_at is not None
         assert run.end_reason is not None
@@ -331,11 +331,11 @@ def shows_name(run: Run, *, viewer_id: PydanticObjectId, viewer_role: Role) -> b
 
 
 async def open_run_of(user_id: PydanticObjectId) -> Run | None:
-    return await Run.find_one(Run.user_id == user_id, Run.open == True)  # noqa: E712
+    return await Run.find_one({"user_id": user_id, "open": True})
 
 
 async def active_run(tenant_id: PydanticObjectId) -> Run | None:
-    return await Run.find_one(Run.admin_id == tenant_id, Run.active == True)  # noqa: E712
+    return await Run.find_one({"admin_id": tenant_id, "active": True})
 
 
 async def _try_promote(

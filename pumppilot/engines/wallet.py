@@ -184,7 +184,7 @@ async def balance_of(user_id: PydanticObjectId, *, clock: Clock) -> BalanceView:
     if user is None:
         raise NotFound("no such user")
 
-    run = await Run.find_one(Run.user_id == user_id, Run.active == True)  # noqa: E712
+    run = await Run.find_one({"user_id": user_id, "active": True})
     pending = min(chargeable_seconds(run, clock.now()), user.balance_seconds) if run else 0
     return BalanceView(balance_seconds=user.balance_seconds - pending, pending_seconds=pending)
 

@@ -191,7 +191,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @invariant()
     def at_most_one_active_run(self) -> None:
-        active = self._run(Run.find(Run.admin_id == self.tenant.id, Run.active == True).count())  # noqa: E712
+        active = self._run(Run.find({"admin_id": self.tenant.id, "active": True}).count())
         assert active <= 1
 
     @invariant()
