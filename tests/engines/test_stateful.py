@@ -19,10 +19,10 @@ from pymongo import AsyncMongoClient
 
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings, load_settings
-from pumppilot.engines import devices, queue, timer, wallet
+from pumppilot.engines import devices, queue, suspension, timer, wallet
 from pumppilot.engines.devices import DeviceReport
 from pumppilot.engines.runs import ms_run
-from pumppilot.errors import PumpPilotError
+from pumppilot.errors import PumpPilotError, Suspended
 from pumppilot.models import DOCUMENT_MODELS, LedgerEntry, Run, RunStatus, User
 from pumppilot.store import EmbeddedStore
 from tests.factories import Tenant, make_tenant
@@ -174,11 +174,42 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(milliseconds=st.integers(min_value=OFFLINE_AFTER_MS + 1, max_value=300_000))
     def board_falls_silent(self, milliseconds: int) -> None:
-        # Every rule that moves time ends with a poll, so the board was last heard now:
-        # its motor runs out its lease and stops, and the run must be charged that much.
+        # Every step ends with a poll (see the invariants), so the board was last heard
+        # now: its motor runs out its lease and stops, and the run is charged that much.
         self._runs_for(LEASE_MS)
         self.clock.advance(milliseconds / 1000)
         self._run(timer.tick(settings=self.settings, clock=self.clock))
+
+    @rule(user=st.sampled_from(USERS))
+    def suspend_then_reactivate(self, user: str) -> None:
+        async def suspend_and_check() -> None:
+            user_id = self.tenant.user_id(user)
+            await suspension.set_user_suspended(
+                actor=self.tenant.as_admin,
+                user_id=user_id,
+                suspended=True,
+                settings=self.settings,
+                clock=self.clock,
+            )
+            # Invariant 6: from the suspension on, the user has no run and cannot start one.
+            assert await queue.open_run_of(user_id) is None
+            with pytest.raises(Suspended):
+                await queue.start_run(
+                    tenant_id=self.tenant.id,
+                    user_id=user_id,
+                    minutes=1,
+                    settings=self.settings,
+                    clock=self.clock,
+                )
+            await suspension.set_user_suspended(
+                actor=self.tenant.as_admin,
+                user_id=user_id,
+                suspended=False,
+                settings=self.settings,
+                clock=self.clock,
+            )
+
+        self._run(suspend_and_check())
 
     @rule()
     def restart(self) -> None:
@@ -188,6 +219,16 @@ class QueueMachine(RuleBasedStateMachine):
             await self._connect()
 
         self._run(reconnect())
+
+    @invariant()
+    def the_board_is_told_on_only_while_a_run_is_running(self) -> None:
+        # Invariant 7, the server's half: ON exactly while the tenant's run is RUNNING.
+        # Polling here also keeps the board heard from at the end of every step.
+        answer = self._run(self._poll(DeviceReport()))
+        active = self._run(queue.active_run(self.tenant.id))
+        running = active is not None and active.status is RunStatus.RUNNING
+        assert answer.motor_on is running
+        assert answer.state == (active.status.value if active is not None else "IDLE")
 
     @invariant()
     def at_most_one_active_run(self) -> None:
