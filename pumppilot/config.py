@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     production: bool = False
     poll_seconds: int = Field(default=5, ge=1, le=300)
     lease_seconds: int = Field(default=15, ge=2, le=900)
-    offline_after_seconds: int = Field(default=30, ge=2, le=7 * 24 * 3600)
+    # A board silent past its lease has switched its motor off; the run is held once the
+    # server notices, back-dated to the lease's end. Noticing within a poll interval of
+    # the lease keeps any charge for motor-off time under one poll interval.
+    offline_after_seconds: int = Field(default=20, ge=2, le=7 * 24 * 3600)
     # How often each worker looks for runs to end, hold or resume; 0 turns it off.
     timer_seconds: float = Field(default=1.0, ge=0, le=60)
     log_level: LogLevel = "INFO"
@@ -60,6 +63,11 @@ class Settings(BaseSettings):
         # A lease shorter than the poll interval would switch the motor off between polls.
         if self.lease_seconds <= self.poll_seconds:
             raise ValueError("PUMPPILOT_LEASE_SECONDS must be longer than PUMPPILOT_POLL_SECONDS")
+        # Calling a board offline before its lease ends would hold a run whose motor runs.
+        if self.offline_after_seconds < self.lease_seconds:
+            raise ValueError(
+                "PUMPPILOT_OFFLINE_AFTER_SECONDS must be at least PUMPPILOT_LEASE_SECONDS"
+            )
         return self
 
     @property

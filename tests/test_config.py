@@ -59,6 +59,14 @@ def test_a_lease_shorter_than_the_poll_interval_is_refused(monkeypatch: pytest.M
         load_settings()
 
 
+def test_offline_detection_may_not_come_before_the_lease_ends(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PUMPPILOT_LEASE_SECONDS", "15")
+    monkeypatch.setenv("PUMPPILOT_OFFLINE_AFTER_SECONDS", "10")
+
+    with pytest.raises(ConfigError, match="PUMPPILOT_OFFLINE_AFTER_SECONDS"):
+        load_settings()
+
+
 def test_embedded_token_secret_is_generated_once_and_kept(tmp_path: Path):
     settings = load_settings(data_dir=tmp_path / "data")
 
