@@ -7,6 +7,7 @@ model of running time.
 import asyncio
 import contextlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from pumppilot.engines import devices, queue, suspension, timer, wallet
 from pumppilot.engines.devices import DeviceReport
 from pumppilot.engines.runs import ms_run
 from pumppilot.errors import PumpPilotError, Suspended
-from pumppilot.models import DOCUMENT_MODELS, LedgerEntry, Run, RunStatus, User
+from pumppilot.models import DOCUMENT_MODELS, Device, LedgerEntry, Run, RunStatus, User
 from pumppilot.store import EmbeddedStore
 from tests.factories import Tenant, make_tenant
 
@@ -174,9 +175,14 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(milliseconds=st.integers(min_value=OFFLINE_AFTER_MS + 1, max_value=300_000))
     def board_falls_silent(self, milliseconds: int) -> None:
-        # Every step ends with a poll (see the invariants), so the board was last heard
-        # now: its motor runs out its lease and stops, and the run is charged that much.
-        self._runs_for(LEASE_MS)
+        # The motor runs out the lease of the board's last recorded poll, and the run is
+        # charged that much. Polls are recorded at most once per poll interval, so the
+        # last recorded one may be up to that much earlier than the last one sent.
+        board = self._run(Device.find_one({"admin_id": self.tenant.id}))
+        assert board is not None
+        assert board.last_seen_at is not None
+        lease_end = board.last_seen_at + timedelta(milliseconds=LEASE_MS)
+        self._runs_for(max(0, round((lease_end - self.clock.now()).total_seconds() * 1000)))
         self.clock.advance(milliseconds / 1000)
         self._run(timer.tick(settings=self.settings, clock=self.clock))
 
