@@ -24,7 +24,8 @@ from pumppilot.auth.tokens import TokenSigner
 from pumppilot.clock import Clock, SystemClock
 from pumppilot.config import Settings, resolve_token_secret
 from pumppilot.engines import timer
-from pumppilot.events import InMemoryBus
+from pumppilot.events import EventBus, InMemoryBus
+from pumppilot.events.redis_bus import RedisBus
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
 
@@ -51,7 +52,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(settings)
         app.state.store = store
-        events.use_bus(InMemoryBus())
+        bus = await _open_bus(settings)
+        events.use_bus(bus)
         ticking = None
         if settings.timer_seconds:
             ticking = asyncio.create_task(timer.run_forever(settings=settings, clock=clock))
@@ -63,6 +65,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 ticking.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
+            if isinstance(bus, RedisBus):
+                await bus.close()
             await store.close()
 
     app = Starlette(
@@ -79,6 +83,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     return app
+
+
+async def _open_bus(settings: Settings) -> EventBus:
+    if not settings.redis_url:
+        return InMemoryBus()
+    bus = RedisBus(settings.redis_url)
+    await bus.start()
+    log.info("events travel over Redis")
+    return bus
 
 
 async def _health(request: Request) -> Response:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     offline_after_seconds: int = Field(default=20, ge=2, le=7 * 24 * 3600)
     # How often each worker looks for runs to end, hold or resume; 0 turns it off.
     timer_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Redis pub/sub carries events between workers; unset keeps them inside one process.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "PUMPPILOT_REDIS_URL")
+    )
     log_level: LogLevel = "INFO"
 
     @field_validator("mongodb_uri")

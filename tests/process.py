@@ -1,17 +1,24 @@
 """Running `pumppilot demo` as a real process, for end-to-end and restart tests."""
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from pumppilot.config import Settings, load_settings
+from pumppilot.store import open_store
+
+SECRET = "s" * 40
 
 STARTUP_SECONDS = 60
 
@@ -73,3 +80,81 @@ def _wait_until_up(client: httpx.Client, process: subprocess.Popen[str]) -> None
             pass
         time.sleep(0.2)
     raise AssertionError("the demo server did not answer within a minute")
+
+
+@contextmanager
+def running(arguments: list[str], environment: dict[str, str], cwd: Path) -> Iterator[None]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pumppilot", *arguments],
+        env=environment,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def wait_until_up(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(STARTUP_SECONDS * 10):
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+@asynccontextmanager
+async def shared_store(tmp_path: Path) -> AsyncIterator[tuple[str, Settings]]:
+    port = free_port()
+    uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    environment = {**os.environ, "PUMPPILOT_DATA_DIR": str(tmp_path)}
+    with running(["store", "--memory", "--port", str(port)], environment, tmp_path):
+        settings = load_settings(
+            mongodb_uri=uri,
+            database="storm",
+            data_dir=tmp_path,
+            token_secret=SECRET,
+            offline_after_seconds=7 * 24 * 3600,
+            timer_seconds=0,
+        )
+        for _ in range(STARTUP_SECONDS * 10):
+            try:
+                store = await open_store(settings)
+                break
+            except Exception:  # the store process may still be starting
+                await asyncio.sleep(0.1)
+        try:
+            yield uri, settings
+        finally:
+            await store.close()
+
+
+@asynccontextmanager
+async def workers(uri: str, tmp_path: Path, count: int, **extra: str) -> AsyncIterator[list[str]]:
+    """API worker processes over a shared store; `extra` adds environment variables."""
+    ports = [free_port() for _ in range(count)]
+    with contextlib.ExitStack() as stack:
+        for port in ports:
+            environment = {
+                **os.environ,
+                "MONGODB_URI": uri,
+                "PUMPPILOT_DATABASE": "storm",
+                "PUMPPILOT_TOKEN_SECRET": SECRET,
+                "PUMPPILOT_PORT": str(port),
+                "PUMPPILOT_TIMER_SECONDS": "0",
+                "PUMPPILOT_OFFLINE_AFTER_SECONDS": str(7 * 24 * 3600),
+                "PUMPPILOT_LOG_LEVEL": "WARNING",
+                **extra,
+            }
+            stack.enter_context(running(["serve"], environment, tmp_path))
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        for base in bases:
+            await wait_until_up(f"{base}/healthz")
+        yield bases

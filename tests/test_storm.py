@@ -7,104 +7,18 @@ drain takes seconds, not fifty minutes.
 """
 
 import asyncio
-import contextlib
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from pumppilot.clock import ManualClock
-from pumppilot.config import Settings, load_settings
 from pumppilot.engines import timer
 from pumppilot.models import LedgerEntry, Run, RunStatus, User
-from pumppilot.store import open_store
 from tests.factories import PASSWORD, Tenant, make_tenant
-from tests.process import free_port
+from tests.process import shared_store, workers
 
 USERS = [f"storm{number:02}" for number in range(50)]
-STARTUP_SECONDS = 60
-SECRET = "s" * 40
-
-
-@contextmanager
-def running(arguments: list[str], environment: dict[str, str], cwd: Path) -> Iterator[None]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pumppilot", *arguments],
-        env=environment,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-async def wait_until_up(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(STARTUP_SECONDS * 10):
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
-
-
-@asynccontextmanager
-async def shared_store(tmp_path: Path) -> AsyncIterator[tuple[str, Settings]]:
-    port = free_port()
-    uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-    environment = {**os.environ, "PUMPPILOT_DATA_DIR": str(tmp_path)}
-    with running(["store", "--memory", "--port", str(port)], environment, tmp_path):
-        settings = load_settings(
-            mongodb_uri=uri,
-            database="storm",
-            data_dir=tmp_path,
-            token_secret=SECRET,
-            offline_after_seconds=7 * 24 * 3600,
-            timer_seconds=0,
-        )
-        for _ in range(STARTUP_SECONDS * 10):
-            try:
-                store = await open_store(settings)
-                break
-            except Exception:  # the store process may still be starting
-                await asyncio.sleep(0.1)
-        try:
-            yield uri, settings
-        finally:
-            await store.close()
-
-
-@asynccontextmanager
-async def workers(uri: str, tmp_path: Path, count: int) -> AsyncIterator[list[str]]:
-    ports = [free_port() for _ in range(count)]
-    with contextlib.ExitStack() as stack:
-        for port in ports:
-            environment = {
-                **os.environ,
-                "MONGODB_URI": uri,
-                "PUMPPILOT_DATABASE": "storm",
-                "PUMPPILOT_TOKEN_SECRET": SECRET,
-                "PUMPPILOT_PORT": str(port),
-                "PUMPPILOT_TIMER_SECONDS": "0",
-                "PUMPPILOT_OFFLINE_AFTER_SECONDS": str(7 * 24 * 3600),
-                "PUMPPILOT_LOG_LEVEL": "WARNING",
-            }
-            stack.enter_context(running(["serve"], environment, tmp_path))
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base in bases:
-            await wait_until_up(f"{base}/healthz")
-        yield bases
 
 
 async def login(client: httpx.AsyncClient, base: str, name: str) -> str:

@@ -4,6 +4,6 @@ Events say what changed, never the new state: a subscriber reads the state it ma
 through the engines, so an event can never leak data past a permission check.
 """
 
-from pumppilot.events.bus import InMemoryBus, TenantEvent, bus, publish, use_bus
+from pumppilot.events.bus import EventBus, InMemoryBus, TenantEvent, bus, publish, use_bus
 
-__all__ = ["InMemoryBus", "TenantEvent", "bus", "publish", "use_bus"]
+__all__ = ["EventBus", "InMemoryBus", "TenantEvent", "bus", "publish", "use_bus"]

@@ -4,9 +4,9 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from beanie import PydanticObjectId
 
@@ -24,6 +24,16 @@ class TenantEvent:
     tenant_id: PydanticObjectId
     # The account the change concerns, when it concerns one (a wallet, a suspension).
     account_id: PydanticObjectId | None = None
+
+
+class EventBus(Protocol):
+    """What engines publish to and subscriptions listen on."""
+
+    async def publish(self, event: TenantEvent) -> None: ...
+
+    def listen(
+        self, tenant_id: PydanticObjectId
+    ) -> AbstractAsyncContextManager[asyncio.Queue[TenantEvent]]: ...
 
 
 class InMemoryBus:
@@ -50,16 +60,16 @@ class InMemoryBus:
                 del self._listeners[tenant_id]
 
 
-_current: InMemoryBus = InMemoryBus()
+_current: EventBus = InMemoryBus()
 
 
-def use_bus(new: InMemoryBus) -> None:
+def use_bus(new: EventBus) -> None:
     """Install the bus the app runs with; engines publish to whichever is installed."""
     global _current  # noqa: PLW0603 -- one bus per process, chosen at start-up
     _current = new
 
 
-def bus() -> InMemoryBus:
+def bus() -> EventBus:
     return _current
 
 
