@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis.asyncio as redis
 
 from pumppilot.config import Settings, load_settings
 from pumppilot.store import open_store
@@ -158,3 +159,20 @@ async def workers(uri: str, tmp_path: Path, count: int, **extra: str) -> AsyncIt
         for base in bases:
             await wait_until_up(f"{base}/healthz")
         yield bases
+
+
+async def redis_reachable(url: str) -> bool:
+    client = redis.from_url(url)
+    try:
+        return bool(await client.ping())
+    except redis.ConnectionError:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def worker_login(client: httpx.AsyncClient, base: str, name: str, password: str) -> str:
+    query = f'mutation {{ login(identifier: "{name}", password: "{password}") {{ token }} }}'
+    body = (await client.post(f"{base}/graphql", json={"query": query})).json()
+    token: str = body["data"]["login"]["token"]
+    return token

@@ -9,35 +9,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis.asyncio as redis
 
 from pumppilot.clock import ManualClock
 from tests.factories import PASSWORD, make_tenant
 from tests.live import graphql_socket
-from tests.process import shared_store, workers
+from tests.process import redis_reachable, shared_store, worker_login, workers
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
-async def redis_reachable() -> bool:
-    client = redis.from_url(REDIS_URL)
-    try:
-        return bool(await client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        await client.aclose()
-
-
-async def login(client: httpx.AsyncClient, base: str, name: str) -> str:
-    query = f'mutation {{ login(identifier: "{name}", password: "{PASSWORD}") {{ token }} }}'
-    body = (await client.post(f"{base}/graphql", json={"query": query})).json()
-    token: str = body["data"]["login"]["token"]
-    return token
-
-
 async def test_a_start_on_worker_a_reaches_a_subscriber_on_worker_b(tmp_path: Path):
-    if not await redis_reachable():
+    if not await redis_reachable(REDIS_URL):
         pytest.skip("no Redis at 127.0.0.1:6379; CI starts one (see .ci/run)")
 
     async with shared_store(tmp_path) as (uri, _):
@@ -47,8 +29,8 @@ async def test_a_start_on_worker_a_reaches_a_subscriber_on_worker_b(tmp_path: Pa
             workers(uri, tmp_path, 2, REDIS_URL=REDIS_URL) as (worker_a, worker_b),
             httpx.AsyncClient(timeout=30) as client,
         ):
-            ben = await login(client, worker_b, "ben")
-            ana = await login(client, worker_a, "ana")
+            ben = await worker_login(client, worker_b, "ben", PASSWORD)
+            ana = await worker_login(client, worker_a, "ana", PASSWORD)
             address = worker_b.removeprefix("http://")
             async with graphql_socket(address) as socket:
                 await socket.init(ben)

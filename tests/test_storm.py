@@ -16,16 +16,9 @@ from pumppilot.clock import ManualClock
 from pumppilot.engines import timer
 from pumppilot.models import LedgerEntry, Run, RunStatus, User
 from tests.factories import PASSWORD, Tenant, make_tenant
-from tests.process import shared_store, workers
+from tests.process import shared_store, worker_login, workers
 
 USERS = [f"storm{number:02}" for number in range(50)]
-
-
-async def login(client: httpx.AsyncClient, base: str, name: str) -> str:
-    query = f'mutation {{ login(identifier: "{name}", password: "{PASSWORD}") {{ token }} }}'
-    body = (await client.post(f"{base}/graphql", json={"query": query})).json()
-    token: str = body["data"]["login"]["token"]
-    return token
 
 
 async def test_fifty_starts_over_two_workers_then_a_drain_by_deadlines(tmp_path: Path):
@@ -34,7 +27,7 @@ async def test_fifty_starts_over_two_workers_then_a_drain_by_deadlines(tmp_path:
         tenant: Tenant = await make_tenant("storm", clock, balances=dict.fromkeys(USERS, 5))
 
         async with workers(uri, tmp_path, 2) as bases, httpx.AsyncClient(timeout=60) as client:
-            tokens = [await login(client, bases[0], name) for name in USERS]
+            tokens = [await worker_login(client, bases[0], name, PASSWORD) for name in USERS]
             answers = await asyncio.gather(
                 *(
                     client.post(

@@ -166,7 +166,7 @@ async def poll(
     device, admin = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
 
     await _record_report(device, report, settings=settings, clock=clock)
-    active = await queue.settle_due(device.admin_id, settings=settings, clock=clock)
+    active = await queue.settle_due(device.admin_id, settings=settings, clock=clock, tenant=admin)
     # The version read before the run: an answer never pairs an old run with a newer seq,
     # so a board that keeps the highest seq it has acted on never acts on a stale ON.
     return _answer(active, version=admin.queue_version, settings=settings, clock=clock)

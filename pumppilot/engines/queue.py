@@ -217,15 +217,20 @@ async def end_run(run: Run, *, reason: EndReason, settings: Settings, clock: Clo
 
 
 async def settle_due(
-    tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
+    tenant_id: PydanticObjectId,
+    *,
+    settings: Settings,
+    clock: Clock,
+    tenant: Admin | None = None,
 ) -> Run | None:
     """Bring the tenant's queue up to date with the clock and the boards' reports.
 
     Ends the active run if its limit has passed, holds it if conditions are unsafe,
     resumes it if they recovered, and starts the next run if none is active. Returns
-    the active run after settling.
+    the active run after settling. A caller that has just read the tenant passes it,
+    which saves the device poll a read.
     """
-    tenant = await Admin.get(tenant_id)
+    tenant = tenant or await Admin.get(tenant_id)
     active = await active_run(tenant_id)
     if tenant is None or tenant.suspended:
         return active

@@ -7,30 +7,20 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as redis
 from beanie import PydanticObjectId
 
 from pumppilot.events import TenantEvent
 from pumppilot.events.bus import BACKLOG
 from pumppilot.events.redis_bus import RedisBus
+from tests.process import redis_reachable
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 WAIT = 5.0
 
 
-async def _reachable() -> bool:
-    client = redis.from_url(REDIS_URL)
-    try:
-        return bool(await client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        await client.aclose()
-
-
 @pytest.fixture
 async def two_workers() -> AsyncIterator[tuple[RedisBus, RedisBus]]:
-    if not await _reachable():
+    if not await redis_reachable(REDIS_URL):
         pytest.skip("no Redis at 127.0.0.1:6379; CI starts one (see .ci/run)")
     first, second = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
     await first.start()
