@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.poll
 	$(BIN)/python -m bench.login
 	$(BIN)/python -m bench.engines
+	$(BIN)/python -m bench.graphql
+	$(BIN)/python -m bench.fanout
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)

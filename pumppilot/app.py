@@ -26,6 +26,7 @@ from pumppilot.config import Settings, resolve_token_secret
 from pumppilot.engines import timer
 from pumppilot.events import EventBus, InMemoryBus
 from pumppilot.events.redis_bus import RedisBus
+from pumppilot.live.watch import Watches
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 DEVICE_PREFIX = "/api/esp32/"
 # GraphQL documents are limited to 2,000 tokens; nothing legitimate comes near this.
 MAX_BODY_BYTES = 64 * 1024
+# Streams re-check callers every 30 s (streams.py); a nudge this often keeps them close to it.
+SWEEP_SECONDS = 10.0
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
@@ -54,17 +57,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         app.state.store = store
         bus = await _open_bus(settings)
         events.use_bus(bus)
-        ticking = None
+        background = [asyncio.create_task(_sweep_forever(runtime.watches))]
         if settings.timer_seconds:
-            ticking = asyncio.create_task(timer.run_forever(settings=settings, clock=clock))
+            background.append(
+                asyncio.create_task(timer.run_forever(settings=settings, clock=clock))
+            )
         log.info("PumpPilot ready")
         try:
             yield
         finally:
-            if ticking is not None:
-                ticking.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
+                    await task
+            await runtime.watches.close()
             if isinstance(bus, RedisBus):
                 await bus.close()
             await store.close()
@@ -83,6 +89,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     return app
+
+
+async def _sweep_forever(watches: Watches) -> None:
+    """Wake idle streams to look at the clock, and stop watching forgotten tenants."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        watches.nudge_all()
+        await watches.sweep()
 
 
 async def _open_bus(settings: Settings) -> EventBus:

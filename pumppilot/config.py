@@ -1,6 +1,7 @@
 """Settings read from the environment and an optional `.env` file."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     offline_after_seconds: int = Field(default=20, ge=2, le=7 * 24 * 3600)
     # How often each worker looks for runs to end, hold or resume; 0 turns it off.
     timer_seconds: float = Field(default=1.0, ge=0, le=60)
+    # A websocket must send connection_init (with its token) within this many seconds.
+    ws_init_seconds: float = Field(default=5.0, ge=0.1, le=60)
+    # Reuse a read-only dashboard answer within its second until the tenant changes.
+    reuse_answers: bool = True
     # Redis pub/sub carries events between workers; unset keeps them inside one process.
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "PUMPPILOT_REDIS_URL")
@@ -73,6 +78,10 @@ class Settings(BaseSettings):
                 "PUMPPILOT_OFFLINE_AFTER_SECONDS must be at least PUMPPILOT_LEASE_SECONDS"
             )
         return self
+
+    @property
+    def offline_after(self) -> timedelta:
+        return timedelta(seconds=self.offline_after_seconds)
 
     @property
     def embedded(self) -> bool:

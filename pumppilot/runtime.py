@@ -1,10 +1,12 @@
-"""What the adapters share at run time: settings, the clock and the token signer."""
+"""What the adapters share at run time: settings, the clock, the token signer, live state."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pumppilot.auth.tokens import TokenSigner
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
+from pumppilot.live.sessions import SessionCache
+from pumppilot.live.watch import Watches
 
 
 @dataclass(frozen=True)
@@ -12,3 +14,9 @@ class Runtime:
     settings: Settings
     clock: Clock
     signer: TokenSigner
+    watches: Watches = field(default_factory=Watches)
+    sessions: SessionCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Frozen, so set through object: the cache must share this runtime's watches.
+        object.__setattr__(self, "sessions", SessionCache(self.watches))

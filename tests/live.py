@@ -3,7 +3,7 @@
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,12 @@ async def live_server(app: Starlette) -> AsyncIterator[str]:
     """Serve an app whose lifespan already runs (the `app` fixture) on a loopback port."""
     port = free_port()
     config = uvicorn.Config(
-        app, port=port, lifespan="off", log_level="warning", ws="websockets-sansio"
+        app,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -64,6 +69,16 @@ class GraphQLSocket:
 
     async def subscribe(self, query: str, operation_id: str = "1") -> None:
         await self.send({"id": operation_id, "type": "subscribe", "payload": {"query": query}})
+
+    async def payload_where(
+        self, field: str, matches: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any]:
+        """The first `field` value that `matches`; streams may send other states first."""
+        for _ in range(10):
+            data: dict[str, Any] = (await self.next_payload())["data"][field]
+            if matches(data):
+                return data
+        raise AssertionError(f"no {field} update matched")
 
     async def next_payload(self) -> dict[str, Any]:
         """The next `next` message's payload; fails on anything else."""

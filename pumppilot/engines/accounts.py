@@ -163,6 +163,7 @@ async def create_user(
     await audit.record(
         AuditAction.USER_CREATED, clock=clock, actor=actor, tenant_id=tenant_id, target=str(user.id)
     )
+    await _announce(user.id, tenant_id)
     return user
 
 
@@ -212,7 +213,7 @@ async def login(
         await account.set({"password_hash": await hash_password(password)})
 
     assert account.id is not None
-    session = await _open_session(account, client, settings=settings, clock=clock)
+    signed_in = await open_session(account, client, signer=signer, settings=settings, clock=clock)
     await audit.record(
         AuditAction.LOGIN,
         clock=clock,
@@ -223,12 +224,22 @@ async def login(
         detail=client.value,
         address=address,
     )
-    return _signed_in(session, account, signer=signer, clock=clock, settings=settings)
+    return signed_in
 
 
-async def _open_session(
-    account: Account, client: ClientKind, *, settings: Settings, clock: Clock
-) -> Session:
+async def open_session(
+    account: Account,
+    client: ClientKind,
+    *,
+    signer: TokenSigner,
+    settings: Settings,
+    clock: Clock,
+) -> SignedIn:
+    """Open a session for an account whose identity is already established.
+
+    Login calls this after the password; tools that run beside the store (the fleet
+    simulator, benchmarks) call it directly, as they could write the session anyway.
+    """
     assert account.id is not None
     ttl = (
         settings.mobile_session_ttl_seconds
@@ -245,7 +256,7 @@ async def _open_session(
         expires_at=now + timedelta(seconds=ttl),
     )
     await session.insert()
-    return session
+    return _signed_in(session, account, signer=signer, clock=clock, settings=settings)
 
 
 def _signed_in(
@@ -292,6 +303,7 @@ async def refresh(
     )
     if raw is None:
         await _revoke(session, clock=clock)
+        await _announce(session.account_id, session.admin_id)
         await audit.record(
             AuditAction.REFRESH_REUSED,
             clock=clock,
@@ -412,7 +424,8 @@ async def _revoke(session: Session, *, clock: Clock) -> None:
 
 
 async def _announce(account_id: PydanticObjectId, tenant_id: PydanticObjectId | None) -> None:
-    # Open subscriptions of this account re-check their session when they hear this.
+    # Open subscriptions of this account re-check their session when they hear this, and
+    # every worker forgets what it had cached about the account's sessions.
     if tenant_id is not None:
         await events.publish("account", tenant_id, account_id)
 

@@ -30,12 +30,8 @@ async def unsafe_conditions(tenant: Admin, *, settings: Settings, now: datetime)
         return Unsafe(HoldReason.ADMIN_HOLD, now)
 
     boards = await Device.find({"admin_id": tenant.id, "revoked": False}).to_list()
-    offline_after = timedelta(seconds=settings.offline_after_seconds)
-    online = [
-        board
-        for board in boards
-        if board.last_seen_at is not None and now - board.last_seen_at <= offline_after
-    ]
+    offline_after = settings.offline_after
+    online = [board for board in boards if board.online(now, offline_after)]
     if not online:
         return Unsafe(HoldReason.DEVICE_OFFLINE, _motor_stopped_at(boards, settings, now))
     if any(board.load_shedding for board in online):

@@ -102,6 +102,7 @@ async def register_device(
         tenant_id=tenant_id,
         target=device_id,
     )
+    await events.publish("device", tenant_id)
     return device, key
 
 
@@ -122,6 +123,7 @@ async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[De
         tenant_id=tenant_id,
         target=device_id,
     )
+    await events.publish("device", tenant_id)
     return device, key
 
 
@@ -248,11 +250,35 @@ async def _record_report(
     if not changes and not stale:
         return
 
-    offline_after = timedelta(seconds=settings.offline_after_seconds)
-    if device.last_seen_at is None or now - device.last_seen_at > offline_after:
+    offline_after = settings.offline_after
+    back_online = not device.online(now, offline_after) or device.marked_offline
+    if back_online:
         log.info("device %s of tenant %s is online", device.device_id, device.admin_id)
     await Device.get_pymongo_collection().update_one(
-        {"_id": device.id}, {"$set": {**changes, "last_seen_at": now}}
+        {"_id": device.id}, {"$set": {**changes, "last_seen_at": now, "marked_offline": False}}
     )
-    if changes:
+    # A mere refresh of last_seen is not announced: it happens every poll interval.
+    if changes or back_online:
         await events.publish("device", device.admin_id)
+
+
+async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:
+    """Announce boards that stopped polling; returns how many were newly marked offline.
+
+    Any worker's timer may do this: the conditional write lets one announcement win.
+    """
+    cutoff = clock.now() - settings.offline_after
+    silent = await Device.find(
+        {"marked_offline": False, "revoked": False, "last_seen_at": {"$lt": cutoff}}
+    ).to_list()
+    marked = 0
+    for device in silent:
+        result = await Device.get_pymongo_collection().update_one(
+            {"_id": device.id, "marked_offline": False, "last_seen_at": device.last_seen_at},
+            {"$set": {"marked_offline": True}},
+        )
+        if result.modified_count:
+            marked += 1
+            log.info("device %s of tenant %s is offline", device.device_id, device.admin_id)
+            await events.publish("device", device.admin_id)
+    return marked

@@ -284,7 +284,11 @@ async def tenant_queue(
     tenant_id: PydanticObjectId, *, settings: Settings, clock: Clock
 ) -> QueueView:
     await settle_due(tenant_id, settings=settings, clock=clock)
+    return await load_queue(tenant_id)
 
+
+async def load_queue(tenant_id: PydanticObjectId) -> QueueView:
+    """The tenant's open runs as stored, without ending any that are due first."""
     runs = await Run.find({"admin_id": tenant_id, "open": True}).sort("+ticket").to_list()
     admin = await Admin.get(tenant_id)
     if admin is None:

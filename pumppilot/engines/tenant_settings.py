@@ -2,6 +2,7 @@
 
 import logging
 
+from pumppilot import events
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
 from pumppilot.engines import queue
@@ -40,5 +41,6 @@ async def update(
     if changes:
         await tenant.set(changes)
         log.info("tenant %s settings changed: %s", tenant_id, sorted(changes))
+        await events.publish("account", tenant_id, tenant_id)
         await queue.settle_due(tenant_id, settings=settings, clock=clock)
     return tenant

@@ -1,4 +1,5 @@
-"""The timer: ends runs at their deadline and holds them when a board falls silent.
+"""The timer: ends runs at their deadline, holds them when a board falls silent, and
+announces boards that stopped polling.
 
 Nothing here counts time down in memory. Each tick asks the store which runs are active
 and settles each tenant from stored fields, so any worker can tick, several can tick at
@@ -13,7 +14,7 @@ from beanie import PydanticObjectId
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
-from pumppilot.engines import minute_requests, queue, wallet
+from pumppilot.engines import devices, minute_requests, queue, wallet
 from pumppilot.models import Run
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ async def tick(*, settings: Settings, clock: Clock) -> int:
     await wallet.finish_pending()
     await queue.settle_unsettled_runs(clock=clock)
     await minute_requests.credit_uncredited(clock=clock)
+    await devices.mark_silent_offline(settings=settings, clock=clock)
     tenants: list[PydanticObjectId] = await Run.get_pymongo_collection().distinct(
         "admin_id", {"active": True}
     )

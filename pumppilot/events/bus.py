@@ -1,9 +1,13 @@
-"""An in-process event bus with one channel per tenant."""
+"""An in-process event bus with one channel per tenant.
 
-import asyncio
+Observers are plain callbacks, called at once when an event is published. They only
+note that something changed (see `pumppilot.live`); the work of reading the new state
+happens later, once per worker, so no observer can slow the publisher or the others.
+"""
+
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -12,10 +16,8 @@ from beanie import PydanticObjectId
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["queue", "wallet", "account", "tenant", "device"]
-# A subscriber that falls this far behind loses its oldest events, not the newest:
-# subscribers re-read state on each event, so the latest one is what matters.
-BACKLOG = 32
+# "resync" says events may have been missed (a lost Redis connection): forget everything.
+EventKind = Literal["queue", "wallet", "account", "tenant", "device", "resync"]
 
 
 @dataclass(frozen=True)
@@ -26,38 +28,46 @@ class TenantEvent:
     account_id: PydanticObjectId | None = None
 
 
+Observer = Callable[[TenantEvent], None]
+
+
 class EventBus(Protocol):
-    """What engines publish to and subscriptions listen on."""
+    """What engines publish to and each worker's live state observes."""
 
     async def publish(self, event: TenantEvent) -> None: ...
 
-    def listen(
-        self, tenant_id: PydanticObjectId
-    ) -> AbstractAsyncContextManager[asyncio.Queue[TenantEvent]]: ...
+    def observe(
+        self, tenant_id: PydanticObjectId, observer: Observer
+    ) -> AbstractAsyncContextManager[None]: ...
 
 
 class InMemoryBus:
     def __init__(self) -> None:
-        self._listeners: dict[PydanticObjectId, set[asyncio.Queue[TenantEvent]]] = defaultdict(set)
+        self._observers: dict[PydanticObjectId, list[Observer]] = defaultdict(list)
 
     async def publish(self, event: TenantEvent) -> None:
-        for listener in tuple(self._listeners.get(event.tenant_id, ())):
-            if listener.full():
-                listener.get_nowait()
-            listener.put_nowait(event)
+        self.deliver(event)
+
+    def deliver(self, event: TenantEvent) -> None:
+        for observer in tuple(self._observers.get(event.tenant_id, ())):
+            try:
+                observer(event)
+            except Exception:
+                # One broken observer must not keep the event from the rest.
+                log.exception("an observer of tenant %s failed", event.tenant_id)
+
+    def observed(self) -> tuple[PydanticObjectId, ...]:
+        return tuple(self._observers)
 
     @asynccontextmanager
-    async def listen(
-        self, tenant_id: PydanticObjectId
-    ) -> AsyncIterator[asyncio.Queue[TenantEvent]]:
-        listener: asyncio.Queue[TenantEvent] = asyncio.Queue(maxsize=BACKLOG)
-        self._listeners[tenant_id].add(listener)
+    async def observe(self, tenant_id: PydanticObjectId, observer: Observer) -> AsyncIterator[None]:
+        self._observers[tenant_id].append(observer)
         try:
-            yield listener
+            yield
         finally:
-            self._listeners[tenant_id].discard(listener)
-            if not self._listeners[tenant_id]:
-                del self._listeners[tenant_id]
+            self._observers[tenant_id].remove(observer)
+            if not self._observers[tenant_id]:
+                del self._observers[tenant_id]
 
 
 _current: EventBus = InMemoryBus()

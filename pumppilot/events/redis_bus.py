@@ -1,14 +1,16 @@
 """An event bus over Redis pub/sub, so a change on one worker reaches every worker.
 
 Each worker keeps one subscription connection and subscribes to a tenant's channel only
-while someone on that worker listens to it; events from Redis are handed to the local
-in-memory bus, which fans them out and bounds each listener's backlog.
+while something on that worker observes the tenant. An event reaches the publishing
+worker's own observers at once, before it goes to Redis, so a logout is felt by the
+next request on that worker without waiting for the round trip.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from beanie import PydanticObjectId
 
-from pumppilot.events.bus import InMemoryBus, TenantEvent
+from pumppilot.events.bus import InMemoryBus, Observer, TenantEvent
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +31,22 @@ def channel(tenant_id: PydanticObjectId) -> str:
     return f"{PREFIX}{tenant_id}"
 
 
-def encode(event: TenantEvent) -> str:
+def encode(event: TenantEvent, origin: str) -> str:
     account = str(event.account_id) if event.account_id is not None else None
-    return json.dumps({"kind": event.kind, "tenant": str(event.tenant_id), "account": account})
+    return json.dumps(
+        {"kind": event.kind, "tenant": str(event.tenant_id), "account": account, "from": origin}
+    )
 
 
-def decode(raw: bytes | str) -> TenantEvent:
+def decode(raw: bytes | str) -> tuple[TenantEvent, str | None]:
     data = json.loads(raw)
     account = data.get("account")
-    return TenantEvent(
+    event = TenantEvent(
         kind=data["kind"],
         tenant_id=PydanticObjectId(data["tenant"]),
         account_id=PydanticObjectId(account) if account else None,
     )
+    return event, data.get("from")
 
 
 class RedisBus:
@@ -49,7 +54,8 @@ class RedisBus:
         self._client = redis.from_url(url)
         self._pubsub = self._client.pubsub()
         self._local = InMemoryBus()
-        self._listening: Counter[PydanticObjectId] = Counter()
+        self._origin = uuid.uuid4().hex
+        self._observing: Counter[PydanticObjectId] = Counter()
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
 
@@ -66,24 +72,23 @@ class RedisBus:
         await self._client.aclose()
 
     async def publish(self, event: TenantEvent) -> None:
-        await self._client.publish(channel(event.tenant_id), encode(event))
+        self._local.deliver(event)
+        await self._client.publish(channel(event.tenant_id), encode(event, self._origin))
 
     @asynccontextmanager
-    async def listen(
-        self, tenant_id: PydanticObjectId
-    ) -> AsyncIterator[asyncio.Queue[TenantEvent]]:
+    async def observe(self, tenant_id: PydanticObjectId, observer: Observer) -> AsyncIterator[None]:
         async with self._lock:
-            if not self._listening[tenant_id]:
+            if not self._observing[tenant_id]:
                 await self._pubsub.subscribe(channel(tenant_id))
-            self._listening[tenant_id] += 1
+            self._observing[tenant_id] += 1
         try:
-            async with self._local.listen(tenant_id) as listener:
-                yield listener
+            async with self._local.observe(tenant_id, observer):
+                yield
         finally:
             async with self._lock:
-                self._listening[tenant_id] -= 1
-                if not self._listening[tenant_id]:
-                    del self._listening[tenant_id]
+                self._observing[tenant_id] -= 1
+                if not self._observing[tenant_id]:
+                    del self._observing[tenant_id]
                     await self._pubsub.unsubscribe(channel(tenant_id))
 
     async def _read(self) -> None:
@@ -93,15 +98,22 @@ class RedisBus:
                     ignore_subscribe_messages=True, timeout=1.0
                 )
             except redis.ConnectionError:
-                # Redis restarted or dropped us; listeners re-read state when it returns.
-                log.warning("lost the Redis connection; retrying")
-                await asyncio.sleep(1.0)
+                await self._reconnect()
                 continue
             if message is None or message["type"] != "message":
                 continue
             try:
-                event = decode(message["data"])
+                event, origin = decode(message["data"])
             except (ValueError, KeyError):
                 log.warning("ignored a malformed event on %s", message.get("channel"))
                 continue
-            await self._local.publish(event)
+            if origin != self._origin:
+                self._local.deliver(event)
+
+    async def _reconnect(self) -> None:
+        # Events published while the connection was down are lost: tell every observer
+        # to forget what it knows, and read state afresh once Redis is back.
+        log.warning("lost the Redis connection; retrying")
+        await asyncio.sleep(1.0)
+        for tenant_id in self._local.observed():
+            self._local.deliver(TenantEvent("resync", tenant_id))

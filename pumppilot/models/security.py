@@ -1,6 +1,6 @@
 """Sessions, devices and the audit trail."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
@@ -45,6 +45,12 @@ class Device(Document):
     load_shedding: bool | None = None
     ready: bool | None = None
     output_on: bool | None = None
+    # Set by the timer once it has announced that the board fell silent; a poll clears it.
+    marked_offline: bool = False
+
+    def online(self, now: datetime, offline_after: timedelta) -> bool:
+        """Whether the board has polled within `offline_after` of `now`."""
+        return self.last_seen_at is not None and now - self.last_seen_at <= offline_after
 
     class Settings:
         name = "devices"
@@ -53,7 +59,8 @@ class Device(Document):
                 [("admin_id", ASCENDING), ("device_id", ASCENDING)],
                 unique=True,
                 name="tenant_device",
-            )
+            ),
+            IndexModel([("marked_offline", ASCENDING), ("last_seen_at", ASCENDING)], name="silent"),
         ]
 
 

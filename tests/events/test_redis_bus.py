@@ -1,4 +1,5 @@
-"""The Redis event bus: events cross workers, stay within their tenant, and never pile up.
+"""The Redis event bus: events cross workers, stay within their tenant, and reach the
+publishing worker at once and only once.
 
 Needs the Redis on 127.0.0.1:6379 (CI starts it); elsewhere these tests skip and say so.
 """
@@ -10,7 +11,6 @@ import pytest
 from beanie import PydanticObjectId
 
 from pumppilot.events import TenantEvent
-from pumppilot.events.bus import BACKLOG
 from pumppilot.events.redis_bus import RedisBus
 from tests.process import redis_reachable
 
@@ -30,49 +30,64 @@ async def two_workers() -> AsyncIterator[tuple[RedisBus, RedisBus]]:
     await second.close()
 
 
-async def test_an_event_published_on_one_worker_reaches_a_listener_on_another(
+class Heard:
+    """An observer that keeps what it hears and lets a test wait for it."""
+
+    def __init__(self) -> None:
+        self.events: list[TenantEvent] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, event: TenantEvent) -> None:
+        self.events.append(event)
+        self._arrived.set()
+
+    async def wait(self) -> TenantEvent:
+        await asyncio.wait_for(self._arrived.wait(), WAIT)
+        return self.events[0]
+
+
+async def test_an_event_published_on_one_worker_reaches_an_observer_on_another(
     two_workers: tuple[RedisBus, RedisBus],
 ):
     publisher, subscriber = two_workers
     tenant = PydanticObjectId()
+    heard = Heard()
 
-    async with subscriber.listen(tenant) as events:
+    async with subscriber.observe(tenant, heard):
         await publisher.publish(TenantEvent("queue", tenant))
-        received = await asyncio.wait_for(events.get(), WAIT)
+        received = await heard.wait()
 
     assert received == TenantEvent("queue", tenant)
 
 
-async def test_a_listener_hears_only_its_own_tenant(two_workers: tuple[RedisBus, RedisBus]):
+async def test_an_observer_hears_only_its_own_tenant(two_workers: tuple[RedisBus, RedisBus]):
     publisher, subscriber = two_workers
     mine, theirs = PydanticObjectId(), PydanticObjectId()
+    heard = Heard()
 
-    async with subscriber.listen(mine) as events:
+    async with subscriber.observe(mine, heard):
         await publisher.publish(TenantEvent("wallet", theirs, PydanticObjectId()))
         await publisher.publish(TenantEvent("queue", mine))
-        first = await asyncio.wait_for(events.get(), WAIT)
+        await heard.wait()
+        # Anything of the other tenant would have come first: events keep their order.
+        await asyncio.sleep(0.2)
 
-    assert first.tenant_id == mine
-    assert events.empty()
+    assert heard.events == [TenantEvent("queue", mine)]
 
 
-async def test_a_slow_listener_keeps_the_latest_events_not_an_endless_backlog(
+async def test_the_publishing_worker_hears_its_event_at_once_and_once_only(
     two_workers: tuple[RedisBus, RedisBus],
 ):
-    publisher, subscriber = two_workers
+    publisher, other = two_workers
     tenant = PydanticObjectId()
-    last = PydanticObjectId()
+    mine, theirs = Heard(), Heard()
 
-    async with subscriber.listen(tenant) as events:
-        for _ in range(BACKLOG * 3):
-            await publisher.publish(TenantEvent("queue", tenant))
-        await publisher.publish(TenantEvent("wallet", tenant, last))
-        for _ in range(100):
-            if events.full():
-                break
-            await asyncio.sleep(0.05)
+    async with publisher.observe(tenant, mine), other.observe(tenant, theirs):
+        await publisher.publish(TenantEvent("account", tenant, PydanticObjectId()))
+        heard_before_redis = list(mine.events)
+        await theirs.wait()
         await asyncio.sleep(0.2)
-        kept = [events.get_nowait() for _ in range(events.qsize())]
 
-    assert len(kept) <= BACKLOG
-    assert kept[-1] == TenantEvent("wallet", tenant, last)
+    # At once: a logout must bind the next request on the same worker.
+    assert len(heard_before_redis) == 1
+    assert len(mine.events) == 1

@@ -7,7 +7,6 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from pumppilot.api.bearer import bearer_token
-from pumppilot.engines import accounts
 from pumppilot.engines.caller import Caller
 from pumppilot.errors import Unauthenticated
 from pumppilot.runtime import Runtime
@@ -37,8 +36,9 @@ class Context:
         return bearer_token(self.request.headers.get("authorization"))
 
     async def caller(self) -> Caller:
-        # One context serves a whole websocket connection, so there it is never cached:
-        # each operation must see a logout or suspension that happened since the last.
+        # One context serves a whole websocket connection, so there it is asked each time
+        # (of the worker's session cache): each operation must see a logout or suspension
+        # that happened since the last.
         if self._caller is not None and not isinstance(self.request, WebSocket):
             return self._caller
 
@@ -46,8 +46,9 @@ class Context:
         if token is None:
             raise Unauthenticated("log in first and send the token as 'Authorization: Bearer …'")
 
-        self._caller = await accounts.authenticate(
-            token=token, signer=self.runtime.signer, clock=self.runtime.clock, address=self.address
+        runtime = self.runtime
+        self._caller = await runtime.sessions.authenticate(
+            token, signer=runtime.signer, clock=runtime.clock, address=self.address
         )
         return self._caller
 

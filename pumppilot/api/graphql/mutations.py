@@ -4,10 +4,10 @@ import strawberry
 
 from pumppilot.api.graphql.access import allow, public
 from pumppilot.api.graphql.context import Context
+from pumppilot.api.graphql.queries import device_type
 from pumppilot.api.graphql.types import (
     Admin,
     ClientKind,
-    Device,
     DeviceKeyPayload,
     LedgerEntry,
     LoginPayload,
@@ -160,7 +160,7 @@ class Mutation:
             name=name,
             clock=info.context.runtime.clock,
         )
-        return DeviceKeyPayload(device=Device.from_model(device), key=key)
+        return DeviceKeyPayload(device=device_type(device, info.context.runtime), key=key)
 
     @strawberry.mutation(
         description="Give a board a new key; the old one stops working.", **allow(Role.ADMIN)
@@ -169,7 +169,7 @@ class Mutation:
         device, key = await devices.rotate_key(
             actor=await info.context.caller(), device_id=device_id, clock=info.context.runtime.clock
         )
-        return DeviceKeyPayload(device=Device.from_model(device), key=key)
+        return DeviceKeyPayload(device=device_type(device, info.context.runtime), key=key)
 
     @strawberry.mutation(
         description="Ask to run the pump: starts at once or joins the queue.", **allow(Role.USER)

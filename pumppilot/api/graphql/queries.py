@@ -36,8 +36,10 @@ from pumppilot.engines import (
 from pumppilot.engines.caller import Caller
 from pumppilot.engines.ids import parse_optional_id
 from pumppilot.errors import Unauthenticated
+from pumppilot.models import Device as DeviceDocument
 from pumppilot.models import Role
 from pumppilot.models import Run as RunDocument
+from pumppilot.runtime import Runtime
 
 Info = strawberry.Info[Context, None]
 EVERYONE = (Role.MASTER, Role.ADMIN, Role.USER)
@@ -83,7 +85,8 @@ class Query:
     )
     async def devices(self, info: Info, tenant_id: strawberry.ID | None = None) -> list[Device]:
         tenant = await tenancy.tenant_for(await info.context.caller(), tenant_id)
-        return [Device.from_model(device) for device in await devices.devices_of(tenant)]
+        found = await devices.devices_of(tenant)
+        return [device_type(device, info.context.runtime) for device in found]
 
     @strawberry.field(description="Every tenant on the platform.", **allow(Role.MASTER))
     async def admins(self, info: Info) -> list[Admin]:
@@ -181,6 +184,11 @@ class Query:
             )
             for day in days
         ]
+
+
+def device_type(device: DeviceDocument, runtime: Runtime) -> Device:
+    now, offline_after = runtime.clock.now(), runtime.settings.offline_after
+    return Device.from_model(device, now=now, offline_after=offline_after)
 
 
 def queue_type(view: queue.QueueView, caller: Caller, *, now: datetime) -> Queue:

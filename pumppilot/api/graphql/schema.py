@@ -5,21 +5,24 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.types import ExecutionContext
 
+from pumppilot.api.graphql.documents import (
+    CACHED_DOCUMENTS,
+    MAX_TOKENS,
+    DocumentLimits,
+    ParsedDocuments,
+)
 from pumppilot.api.graphql.errors import ErrorCodes, is_unexpected
 from pumppilot.api.graphql.introspection import AdminOnlyIntrospection
 from pumppilot.api.graphql.mutations import Mutation
 from pumppilot.api.graphql.queries import Query
+from pumppilot.api.graphql.shared import SharingExecutor
 from pumppilot.api.graphql.subscriptions import Subscription
 from pumppilot.api.graphql.websocket_only import SubscriptionsOverWebSocketOnly
 
 log = logging.getLogger(__name__)
-
-MAX_DEPTH = 8
-MAX_ALIASES = 20
-MAX_TOKENS = 2000
 
 
 class PumpPilotSchema(strawberry.Schema):
@@ -37,12 +40,16 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=SharingExecutor,
         extensions=[
             # Limits run during validation, so an abusive document is refused before
             # any resolver (or database call) runs.
-            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            DocumentLimits,
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            # Bounded, and keyed by the document and the rules, so the limits above
+            # still apply to a document served from the cache.
+            ParsedDocuments,
+            partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
             AdminOnlyIntrospection,
             SubscriptionsOverWebSocketOnly,
             ErrorCodes,

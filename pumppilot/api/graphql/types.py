@@ -1,6 +1,6 @@
 """GraphQL object types and their construction from documents."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 
@@ -189,17 +189,25 @@ class Device:
     device_id: str
     name: str
     revoked: bool
-    last_seen_at: datetime | None
+    online: bool = strawberry.field(
+        description="Whether the board has polled recently enough to run the motor."
+    )
+    last_seen_at: datetime | None = strawberry.field(
+        description="Its last recorded poll; recorded at most once per poll interval."
+    )
     load_shedding: bool | None
     ready: bool | None
     output_on: bool | None
 
     @classmethod
-    def from_model(cls, device: models.Device) -> "Device":
+    def from_model(
+        cls, device: models.Device, *, now: datetime, offline_after: timedelta
+    ) -> "Device":
         return cls(
             device_id=device.device_id,
             name=device.name,
             revoked=device.revoked,
+            online=device.online(now, offline_after) and not device.revoked,
             last_seen_at=device.last_seen_at,
             load_shedding=device.load_shedding,
             ready=device.ready,
@@ -270,6 +278,10 @@ class MyQueuePosition:
     position: int | None
     remaining_seconds: int
     hold_reason: HoldReason | None
+    estimated_start_at: datetime | None = strawberry.field(
+        description="For a waiting run: the latest it should start, if every run ahead "
+        "uses all the time it asked for and any hold ends now."
+    )
 
 
 @strawberry.type(description="A paused stretch of a run.")
