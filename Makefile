@@ -9,6 +9,8 @@ run: $(STAMP)
 	$(BIN)/pumppilot demo
 
 test: check
+	scripts/firmware-deps
+	$(MAKE) -C firmware test
 	$(BIN)/pytest
 
 # Format, lint and type checks: the part of `make test` that does not run the code.

@@ -40,6 +40,8 @@ class DeviceReport:
 
 @dataclass(frozen=True)
 class PollAnswer:
+    # The tenant the answer is for: a board drops an answer meant for another tenant.
+    admin_id: str
     motor_on: bool
     state: str
     hold_reason: str | None
@@ -171,7 +173,9 @@ async def poll(
     active = await queue.settle_due(device.admin_id, settings=settings, clock=clock, tenant=admin)
     # The version read before the run: an answer never pairs an old run with a newer seq,
     # so a board that keeps the highest seq it has acted on never acts on a stale ON.
-    return _answer(active, version=admin.queue_version, settings=settings, clock=clock)
+    return _answer(
+        device.admin_id, active, version=admin.queue_version, settings=settings, clock=clock
+    )
 
 
 async def scan(
@@ -216,10 +220,18 @@ async def scan(
     return ScanResult(ScanAction.STARTED if started else ScanAction.QUEUED, run)
 
 
-def _answer(active: Run | None, *, version: int, settings: Settings, clock: Clock) -> PollAnswer:
+def _answer(
+    tenant_id: PydanticObjectId,
+    active: Run | None,
+    *,
+    version: int,
+    settings: Settings,
+    clock: Clock,
+) -> PollAnswer:
     now = clock.now()
     state = "IDLE" if active is None else active.status.value
     return PollAnswer(
+        admin_id=str(tenant_id),
         motor_on=active is not None and active.status is RunStatus.RUNNING,
         state=state,
         hold_reason=active.hold_reason.value if active and active.hold_reason else None,

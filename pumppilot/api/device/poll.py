@@ -50,6 +50,7 @@ def _flag(value: str | None, name: str) -> bool | None:
 
 def _body(answer: PollAnswer) -> dict[str, object]:
     return {
+        "adminId": answer.admin_id,
         "motor": "ON" if answer.motor_on else "OFF",
         "state": answer.state,
         "holdReason": answer.hold_reason,
