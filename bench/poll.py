@@ -1,80 +1,194 @@
-"""How many device polls a second one worker answers, and how long each takes.
+"""Device polls on one worker: against a bare endpoint, then a whole fleet.
 
-Runs a real uvicorn server on a loopback port over the embedded store, with one tenant
-whose run is RUNNING, and polls it from concurrent clients. Prints the figures.
+The server is one `pumppilot serve` process (`bench/poll_server.py`, which adds a bare
+Starlette endpoint answering a fixed JSON object) over a store process; this process
+is the load. One tenant has a RUNNING run and many boards.
 
-    python -m bench.poll              # 5,000 polls, 20 at a time, in-memory store
-    python -m bench.poll --sqlite     # the same on the SQLite file, as `make run` uses
-    python -m bench.poll --smoke      # a few hundred polls: checks the bench still runs
+1. Saturation: `--connections` keep-alive connections send requests back to back for
+   `--seconds`, first to the bare endpoint, then as the tenant's boards to the real poll
+   (each connection takes turns among its own boards, so none polls too fast). Both rates
+   and p99 come from the same server process.
+2. Fleet: `--devices` boards each poll every `--interval` seconds for `--duration`
+   seconds, and the bench reports errors and latency.
+
+    python -m bench.poll                    # 10,000 boards at 5 s for 60 s
+    python -m bench.poll --smoke            # a short run that checks the bench
 """
 
 import argparse
 import asyncio
-import statistics
+import os
+import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
-import httpx
-
-from bench.serving import seeded_store, serving
+from bench.measure import quantile
 from pumppilot.clock import SystemClock
+from pumppilot.config import Settings
 from pumppilot.engines import queue
+from pumppilot.engines.devices import hash_key
+from pumppilot.fleet import Connection, FleetFigures, SimulatedBoard, poll_target, run_fleet
+from pumppilot.live.boards import BURST
+from pumppilot.models import Device
 from tests.factories import make_tenant
+from tests.process import SECRET, free_port, shared_store, wait_until_up
+
+REPOSITORY = Path(__file__).parent.parent
+INSERT_BATCH = 200
 
 
-async def _poll_many(
-    base: str, params: dict[str, str], key: str, count: int, width: int
-) -> list[float]:
-    latencies: list[float] = []
-    remaining = iter(range(count))
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        for _ in remaining:
-            started = time.perf_counter()
-            answer = await client.get("/api/esp32/poll", params=params)
-            latencies.append(time.perf_counter() - started)
-            if answer.status_code != 200 or answer.json()["motor"] != "ON":
-                raise RuntimeError(f"unexpected poll answer: {answer.text}")
-
-    headers = {"authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers) as client:
-        await asyncio.gather(*(worker(client) for _ in range(width)))
-    return latencies
+@dataclass(frozen=True)
+class Rate:
+    per_second: float
+    p99_ms: float
+    errors: int
 
 
-async def main(count: int, width: int, sqlite: bool) -> None:
-    async with seeded_store(sqlite=sqlite) as settings:
-        clock = SystemClock()
-        tenant = await make_tenant("bench", clock, balances={"runner": 600})
-        await queue.start_run(
-            tenant_id=tenant.id,
-            user_id=tenant.user_id("runner"),
-            minutes=600,
-            settings=settings,
-            clock=clock,
+async def _seed(devices: int, settings: Settings) -> list[SimulatedBoard]:
+    clock = SystemClock()
+    tenant = await make_tenant("fleet", clock, balances={"runner": 600})
+    boards = [
+        SimulatedBoard(str(tenant.id), f"board-{number:05}", f"ppd_bench_{number:05}")
+        for number in range(devices)
+    ]
+    documents = [
+        Device(
+            admin_id=tenant.id,
+            device_id=board.device_id,
+            name=board.device_id,
+            key_hash=hash_key(board.key),
+            created_at=clock.now(),
+            last_seen_at=clock.now(),
+            load_shedding=False,
+            ready=True,
+            output_on=False,
+            firmware="sim-1",
         )
+        for board in boards
+    ]
+    # In batches: the embedded store handles a few hundred documents per insert best.
+    for start in range(0, len(documents), INSERT_BATCH):
+        await Device.insert_many(documents[start : start + INSERT_BATCH])
+    await queue.start_run(
+        tenant_id=tenant.id,
+        user_id=tenant.user_id("runner"),
+        minutes=600,
+        settings=settings,
+        clock=clock,
+    )
+    return boards
 
-        async with serving(settings) as base_url:
-            params = {"adminId": str(tenant.id), "deviceId": tenant.device_id}
+
+async def _saturate(
+    base: str, targets: list[list[tuple[str, dict[str, str]]]], seconds: float
+) -> Rate:
+    """Requests back to back on one connection per list of targets, for `seconds`."""
+    port = int(base.rsplit(":", 1)[1])
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+
+    async def loop(mine: list[tuple[str, dict[str, str]]]) -> None:
+        nonlocal errors
+        connection = Connection("127.0.0.1", port)
+        turn = 0
+        while time.monotonic() < deadline:
+            target, headers = mine[turn % len(mine)]
+            turn += 1
             started = time.perf_counter()
-            latencies = await _poll_many(base_url, params, tenant.device_key, count, width)
-            elapsed = time.perf_counter() - started
+            status, _ = await connection.get(target, headers)
+            latencies.append(time.perf_counter() - started)
+            errors += status != 200
+        await connection.close()
 
-    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
-    store = "sqlite" if sqlite else "memory"
-    print(f"poll bench ({store} store, {count} polls, {width} concurrent)")
-    print(f"  throughput  {count / elapsed:8.0f} polls/s")
-    print(f"  latency p50 {quantiles[49] * 1000:8.1f} ms")
-    print(f"  latency p99 {quantiles[98] * 1000:8.1f} ms")
+    started = time.monotonic()
+    await asyncio.gather(*(loop(mine) for mine in targets))
+    elapsed = time.monotonic() - started
+    return Rate(len(latencies) / elapsed, quantile(latencies, 99) * 1000, errors)
+
+
+def _split(
+    boards: list[SimulatedBoard], connections: int
+) -> list[list[tuple[str, dict[str, str]]]]:
+    targets = [(poll_target(board), {"Authorization": f"Bearer {board.key}"}) for board in boards]
+    return [targets[start::connections] for start in range(connections)]
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        async with shared_store(Path(scratch)) as (uri, settings):
+            boards = await _seed(arguments.devices, settings)
+            port = free_port()
+            environment = {
+                **os.environ,
+                "MONGODB_URI": uri,
+                "PUMPPILOT_DATABASE": settings.database,
+                "PUMPPILOT_TOKEN_SECRET": SECRET,
+                "PUMPPILOT_PORT": str(port),
+                # Boards told to poll every second may poll twice a second before they are
+                # refused (429): room for the saturation phase to spread over its boards.
+                "PUMPPILOT_POLL_SECONDS": "1",
+                # Seeding thousands of boards takes a while; none should count as silent
+                # (and be held, then welcomed back) before the fleet starts polling.
+                "PUMPPILOT_OFFLINE_AFTER_SECONDS": "600",
+                "PUMPPILOT_LOG_LEVEL": "WARNING",
+                "PUMPPILOT_DATA_DIR": scratch,
+            }
+            server = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.poll_server", env=environment, cwd=REPOSITORY
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                await wait_until_up(f"{base}/healthz")
+                bare_targets = [[("/bench/bare", {})] for _ in range(arguments.connections)]
+                bare = await _saturate(base, bare_targets, arguments.seconds)
+                real = await _saturate(
+                    base, _split(boards, arguments.connections), arguments.seconds
+                )
+                # Let the boards' allowances refill before they poll as a fleet.
+                await asyncio.sleep(BURST / 2 + 1)
+                fleet = await run_fleet(
+                    base, boards, interval=arguments.interval, duration=arguments.duration
+                )
+            finally:
+                if server.returncode is None:
+                    server.terminate()
+                await server.wait()
+
+    _report(arguments, bare, real, fleet)
+
+
+def _report(arguments: argparse.Namespace, bare: Rate, real: Rate, fleet: FleetFigures) -> None:
+    print(f"poll bench (one worker, {arguments.connections} connections, {arguments.seconds:g} s)")
+    print(f"  bare Starlette endpoint  {bare.per_second:8.0f} /s   p99 {bare.p99_ms:7.1f} ms")
+    print(f"  device poll              {real.per_second:8.0f} /s   p99 {real.p99_ms:7.1f} ms")
+    print(f"  poll rate / bare rate    {real.per_second / bare.per_second:8.2f}")
+    print(f"  errors (bare, poll)      {bare.errors}, {real.errors}")
+    print(
+        f"fleet: {arguments.devices} boards every {arguments.interval:g} s "
+        f"for {arguments.duration:g} s"
+    )
+    answered = fleet.latencies
+    print(f"  polls {fleet.polls}, answered {len(answered)}, motor ON {fleet.motor_on}")
+    if len(answered) >= 2:
+        print(f"  latency p50 {quantile(answered, 50) * 1000:7.1f} ms")
+        print(f"  latency p99 {quantile(answered, 99) * 1000:7.1f} ms")
+    print(f"  errors {sum(fleet.errors.values())} {fleet.errors or ''}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--width", type=int, default=20)
-    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--smoke", action="store_true")
-    arguments = parser.parse_args()
-    total = 300 if arguments.smoke else arguments.count
-    asyncio.run(main(total, arguments.width, arguments.sqlite))
+    parsed = parser.parse_args()
+    if parsed.smoke:
+        parsed.devices, parsed.duration, parsed.seconds = 2000, 10.0, 2.0
+    asyncio.run(main(parsed))

@@ -57,7 +57,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         app.state.store = store
         bus = await _open_bus(settings)
         events.use_bus(bus)
-        background = [asyncio.create_task(_sweep_forever(runtime.watches))]
+        background = [
+            asyncio.create_task(_sweep_forever(runtime.watches)),
+            asyncio.create_task(runtime.boards.flush_forever()),
+        ]
         if settings.timer_seconds:
             background.append(
                 asyncio.create_task(timer.run_forever(settings=settings, clock=clock))
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await runtime.boards.close()
             await runtime.watches.close()
             if isinstance(bus, RedisBus):
                 await bus.close()

@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from starlette.applications import Starlette
 
+from pumppilot import simulate as simulation
 from pumppilot.api.graphql.sdl import current_sdl
 from pumppilot.app import create_app
 from pumppilot.clock import SystemClock
@@ -56,7 +58,11 @@ def _serve(settings: Settings) -> None:
     except ConfigError as exc:
         typer.echo(f"pumppilot: {exc}", err=True)
         raise typer.Exit(2) from None
+    run_server(application, settings)
 
+
+def run_server(application: Starlette, settings: Settings) -> None:
+    """Serve the app with uvicorn, tuned for many boards and open streams."""
     # Everything imported so far lives as long as the process: keep the collector from
     # walking it again and again. Open sockets and streams add many small objects, and a
     # full collection of them all would stall every stream at once; collect less often.
@@ -154,6 +160,35 @@ def create_master(
         typer.echo(f"pumppilot: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created master admin {master_id}")
+
+
+@app.command()
+def simulate(  # noqa: PLR0917 -- each is a command-line option
+    devices: Annotated[int, typer.Option(min=1, help="How many boards to simulate.")] = 100,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls.")] = 5.0,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds to run.")] = 60.0,
+    url: Annotated[str, typer.Option(help="The server.")] = "http://127.0.0.1:8000",
+    admin: Annotated[str, typer.Option(help="The admin whose tenant gets the boards.")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, envvar="PUMPPILOT_SIMULATE_PASSWORD")
+    ] = "",
+    keys_file: Annotated[Path, typer.Option(help="Where the boards' keys are kept.")] = Path(
+        "data/simulated-boards.json"
+    ),
+) -> None:
+    """Drive many simulated boards against a running server, for demos and load tests."""
+    if not admin:
+        typer.echo("pumppilot: name the admin with --admin", err=True)
+        raise typer.Exit(2)
+    try:
+        boards = asyncio.run(simulation.provision(url, admin, password, devices, keys_file))
+        figures = asyncio.run(
+            simulation.simulate(url, boards, interval=interval, duration=duration)
+        )
+    except simulation.SimulationError as exc:
+        typer.echo(f"pumppilot: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(simulation.summary(figures))
 
 
 @app.command("export-schema")

@@ -36,6 +36,8 @@ class DeviceReport:
     load_shedding: bool | None = None
     ready: bool | None = None
     output_on: bool | None = None
+    firmware: str | None = None
+    uptime_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ async def register_device(
         tenant_id=tenant_id,
         target=device_id,
     )
-    await events.publish("device", tenant_id)
+    await events.publish("device", tenant_id, subject=device_id)
     return device, key
 
 
@@ -125,7 +127,7 @@ async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[De
         tenant_id=tenant_id,
         target=device_id,
     )
-    await events.publish("device", tenant_id)
+    await events.publish("device", tenant_id, subject=device_id)
     return device, key
 
 
@@ -133,28 +135,48 @@ async def devices_of(tenant_id: PydanticObjectId) -> list[Device]:
     return await Device.find(Device.admin_id == tenant_id).sort("+device_id").to_list()
 
 
-async def authenticate_device(
-    *, admin_id: str, device_id: str, key: str | None
-) -> tuple[Device, Admin]:
-    """The board behind a request and its tenant, refused unless the key is right and the
-    tenant active."""
+Board = tuple[Device, Admin]
+
+
+def claimed_tenant(*, admin_id: str, device_id: str, key: str | None) -> PydanticObjectId:
+    """The tenant a request claims to come from, once its parameters are well formed."""
     if not key:
         raise Unauthenticated("a device key is required as a bearer token")
     tenant_id = parse_id(admin_id, what="adminId")
     if not device_id:
         raise BadUserInput("deviceId is required")
+    return tenant_id
 
-    device = await Device.find_one(Device.admin_id == tenant_id, Device.device_id == device_id)
-    if device is None:
+
+async def find_device(tenant_id: PydanticObjectId, device_id: str) -> Device | None:
+    return await Device.find_one(Device.admin_id == tenant_id, Device.device_id == device_id)
+
+
+async def find_board(tenant_id: PydanticObjectId, device_id: str) -> Board | None:
+    device = await find_device(tenant_id, device_id)
+    admin = await Admin.get(tenant_id) if device is not None else None
+    return (device, admin) if device is not None and admin is not None else None
+
+
+def check_board(board: Board | None, *, device_id: str, key: str) -> Board:
+    """The board, refused unless it exists, its key is right and its tenant active."""
+    if board is None:
         raise NotFound("no such device in this tenant")
+    device, admin = board
     if device.revoked or not hmac.compare_digest(device.key_hash, hash_key(key)):
-        log.warning("device %s of tenant %s sent a wrong key", device_id, tenant_id)
+        log.warning("device %s of tenant %s sent a wrong key", device_id, device.admin_id)
         raise Unauthenticated("the device key is wrong or revoked")
-
-    admin = await Admin.get(tenant_id)
-    if admin is None or admin.suspended:
+    if admin.suspended:
         raise Suspended("this tenant is suspended")
-    return device, admin
+    return board
+
+
+async def authenticate_device(*, admin_id: str, device_id: str, key: str | None) -> Board:
+    """The board behind a request and its tenant, refused unless the key is right and the
+    tenant active."""
+    tenant_id = claimed_tenant(admin_id=admin_id, device_id=device_id, key=key)
+    assert key is not None
+    return check_board(await find_board(tenant_id, device_id), device_id=device_id, key=key)
 
 
 async def poll(
@@ -167,13 +189,20 @@ async def poll(
     clock: Clock,
 ) -> PollAnswer:
     """Authenticate the board, settle the queue and say whether the motor may run."""
-    device, admin = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
+    board = await authenticate_device(admin_id=admin_id, device_id=device_id, key=key)
+    return await poll_board(board, report, settings=settings, clock=clock)
 
+
+async def poll_board(
+    board: Board, report: DeviceReport, *, settings: Settings, clock: Clock
+) -> PollAnswer:
+    """Record what an authenticated board reported, settle its queue and answer it."""
+    device, admin = board
     await _record_report(device, report, settings=settings, clock=clock)
     active = await queue.settle_due(device.admin_id, settings=settings, clock=clock, tenant=admin)
     # The version read before the run: an answer never pairs an old run with a newer seq,
     # so a board that keeps the highest seq it has acted on never acts on a stale ON.
-    return _answer(
+    return answer_for(
         device.admin_id, active, version=admin.queue_version, settings=settings, clock=clock
     )
 
@@ -220,7 +249,7 @@ async def scan(
     return ScanResult(ScanAction.STARTED if started else ScanAction.QUEUED, run)
 
 
-def _answer(
+def answer_for(
     tenant_id: PydanticObjectId,
     active: Run | None,
     *,
@@ -248,15 +277,7 @@ async def _record_report(
 ) -> None:
     """Keep what the board reported, writing only on a change or once per poll interval."""
     now = clock.now()
-    changes: dict[str, object] = {
-        field: value
-        for field, value in (
-            ("load_shedding", report.load_shedding),
-            ("ready", report.ready),
-            ("output_on", report.output_on),
-        )
-        if value is not None and getattr(device, field) != value
-    }
+    changes = report_changes(device, report)
     interval = timedelta(seconds=settings.poll_seconds)
     stale = device.last_seen_at is None or now - device.last_seen_at >= interval
     if not changes and not stale:
@@ -266,12 +287,30 @@ async def _record_report(
     back_online = not device.online(now, offline_after) or device.marked_offline
     if back_online:
         log.info("device %s of tenant %s is online", device.device_id, device.admin_id)
+    seen = {"last_seen_at": now, "marked_offline": False}
+    if report.uptime_seconds is not None:
+        seen["uptime_seconds"] = report.uptime_seconds
     await Device.get_pymongo_collection().update_one(
-        {"_id": device.id}, {"$set": {**changes, "last_seen_at": now, "marked_offline": False}}
+        {"_id": device.id}, {"$set": {**changes, **seen}}
     )
     # A mere refresh of last_seen is not announced: it happens every poll interval.
     if changes or back_online:
-        await events.publish("device", device.admin_id)
+        await events.publish("device", device.admin_id, subject=device.device_id)
+
+
+def report_changes(device: Device, report: DeviceReport) -> dict[str, object]:
+    """What the board reported that differs from what is stored (uptime aside)."""
+    reported = (
+        ("load_shedding", report.load_shedding),
+        ("ready", report.ready),
+        ("output_on", report.output_on),
+        ("firmware", report.firmware),
+    )
+    return {
+        field: value
+        for field, value in reported
+        if value is not None and getattr(device, field) != value
+    }
 
 
 async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:
@@ -292,5 +331,5 @@ async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:
         if result.modified_count:
             marked += 1
             log.info("device %s of tenant %s is offline", device.device_id, device.admin_id)
-            await events.publish("device", device.admin_id)
+            await events.publish("device", device.admin_id, subject=device.device_id)
     return marked

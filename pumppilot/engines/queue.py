@@ -288,11 +288,15 @@ async def tenant_queue(
 
 
 async def load_queue(tenant_id: PydanticObjectId) -> QueueView:
-    """The tenant's open runs as stored, without ending any that are due first."""
-    runs = await Run.find({"admin_id": tenant_id, "open": True}).sort("+ticket").to_list()
+    """The tenant's open runs as stored, without ending any that are due first.
+
+    The version is read before the runs, so it is never newer than they are: a board
+    answered from this view never pairs an old run with a newer `seq`.
+    """
     admin = await Admin.get(tenant_id)
     if admin is None:
         raise NotFound("no such tenant")
+    runs = await Run.find({"admin_id": tenant_id, "open": True}).sort("+ticket").to_list()
 
     active = next((run for run in runs if run.active), None)
     waiting = [run for run in runs if run.status is RunStatus.WAITING]

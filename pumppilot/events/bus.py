@@ -26,6 +26,8 @@ class TenantEvent:
     tenant_id: PydanticObjectId
     # The account the change concerns, when it concerns one (a wallet, a suspension).
     account_id: PydanticObjectId | None = None
+    # The thing within the tenant that changed, when it is not an account (a board's id).
+    subject: str | None = None
 
 
 Observer = Callable[[TenantEvent], None]
@@ -84,6 +86,10 @@ def bus() -> EventBus:
 
 
 async def publish(
-    kind: EventKind, tenant_id: PydanticObjectId, account_id: PydanticObjectId | None = None
+    kind: EventKind,
+    tenant_id: PydanticObjectId,
+    account_id: PydanticObjectId | None = None,
+    *,
+    subject: str | None = None,
 ) -> None:
-    await _current.publish(TenantEvent(kind=kind, tenant_id=tenant_id, account_id=account_id))
+    await _current.publish(TenantEvent(kind, tenant_id, account_id, subject))

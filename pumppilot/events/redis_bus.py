@@ -34,7 +34,13 @@ def channel(tenant_id: PydanticObjectId) -> str:
 def encode(event: TenantEvent, origin: str) -> str:
     account = str(event.account_id) if event.account_id is not None else None
     return json.dumps(
-        {"kind": event.kind, "tenant": str(event.tenant_id), "account": account, "from": origin}
+        {
+            "kind": event.kind,
+            "tenant": str(event.tenant_id),
+            "account": account,
+            "subject": event.subject,
+            "from": origin,
+        }
     )
 
 
@@ -45,6 +51,7 @@ def decode(raw: bytes | str) -> tuple[TenantEvent, str | None]:
         kind=data["kind"],
         tenant_id=PydanticObjectId(data["tenant"]),
         account_id=PydanticObjectId(account) if account else None,
+        subject=data.get("subject"),
     )
     return event, data.get("from")
 

@@ -48,6 +48,7 @@ class TenantWatch:
         self.generation = 0
         self.kinds: Counter[str] = Counter()
         self.accounts: Counter[PydanticObjectId] = Counter()
+        self.subjects: Counter[str] = Counter()
         self._changed = asyncio.Event()
         self._loaded: dict[str, _Loaded] = {}
         self._loading: dict[str, tuple[asyncio.Task[Any], asyncio.Event]] = {}
@@ -58,6 +59,8 @@ class TenantWatch:
         self.kinds[event.kind] += 1
         if event.account_id is not None:
             self.accounts[event.account_id] += 1
+        if event.subject is not None:
+            self.subjects[event.subject] += 1
         if event.kind == "resync":
             self._loaded.clear()
             self._rendered.clear()
@@ -88,7 +91,13 @@ class TenantWatch:
         return (*self.stamp("tenant"), self.accounts[account_id])
 
     async def load[T](
-        self, name: str, kinds: tuple[str, ...], loader: Callable[[], Awaitable[T]]
+        self,
+        name: str,
+        kinds: tuple[str, ...],
+        loader: Callable[[], Awaitable[T]],
+        *,
+        subject: str | None = None,
+        max_age: float = MAX_AGE_SECONDS,
     ) -> T:
         """`loader()`'s value, read again only after an event of one of `kinds`.
 
@@ -96,11 +105,13 @@ class TenantWatch:
         before its read began, so an event during the read makes the next caller read.
         """
         stamp = self.stamp(*kinds)
+        if subject is not None:
+            stamp = (*stamp, self.subjects[subject])
         loaded = self._loaded.get(name)
         if (
             loaded is not None
             and loaded.stamp == stamp
-            and time.monotonic() - loaded.loaded_at < MAX_AGE_SECONDS
+            and time.monotonic() - loaded.loaded_at < max_age
         ):
             value: T = loaded.value
             return value

@@ -47,6 +47,8 @@ class Device(Document):
     output_on: bool | None = None
     # Set by the timer once it has announced that the board fell silent; a poll clears it.
     marked_offline: bool = False
+    firmware: str | None = None
+    uptime_seconds: int | None = None
 
     def online(self, now: datetime, offline_after: timedelta) -> bool:
         """Whether the board has polled within `offline_after` of `now`."""

@@ -1,18 +1,19 @@
 """The admin dashboard's query: a constant number of store reads whatever the tenant's
 size, and a reused answer that never hides a change."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pymongo import monitoring
 from starlette.applications import Starlette
 
 from pumppilot.app import create_app
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings
+from tests import store_commands
 from tests.factories import Tenant, make_user
 from tests.helpers import gql, login
+from tests.store_commands import CommandCounter
 
 DASHBOARD = """{
   queue { active { userName remainingSeconds } waiting { position userName } }
@@ -21,32 +22,9 @@ DASHBOARD = """{
 }"""
 
 
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.counting = False
-        self.commands = 0
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.counting:
-            self.commands += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-_counter = CommandCounter()
-# pymongo has no way to remove a listener; it stays registered, idle, for the whole run.
-monitoring.register(_counter)
-
-
 @pytest.fixture
-def counter() -> Iterator[CommandCounter]:
-    _counter.counting, _counter.commands = False, 0
-    yield _counter
-    _counter.counting = False
+def counter() -> CommandCounter:
+    return store_commands.counter
 
 
 @pytest.fixture
@@ -60,11 +38,10 @@ async def fresh_answers_app(settings: Settings, clock: ManualClock) -> AsyncIter
 async def _commands_for_dashboard(http: httpx.AsyncClient, counter: CommandCounter) -> int:
     admin = await login(http, "farm-admin")
     await gql(http, DASHBOARD, token=admin)  # warms the session cache
-    counter.counting, counter.commands = True, 0
-    body = await gql(http, DASHBOARD, token=admin)
-    counter.counting = False
+    with counter.counted() as commands:
+        body = await gql(http, DASHBOARD, token=admin)
     assert "errors" not in body, body
-    return counter.commands
+    return len(commands)
 
 
 async def test_the_dashboard_reads_the_same_number_of_times_for_3_or_30_users(

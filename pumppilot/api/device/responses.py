@@ -2,7 +2,7 @@
 
 from starlette.responses import JSONResponse
 
-from pumppilot.errors import PumpPilotError
+from pumppilot.errors import PumpPilotError, RateLimited
 
 STATUS_BY_CODE = {
     "UNAUTHENTICATED": 401,
@@ -22,7 +22,10 @@ def device_answer(body: dict[str, object]) -> JSONResponse:
 
 
 def device_error(exc: PumpPilotError) -> JSONResponse:
-    return device_failure(exc.code, exc.message, STATUS_BY_CODE.get(exc.code, 500))
+    response = device_failure(exc.code, exc.message, STATUS_BY_CODE.get(exc.code, 500))
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 def device_failure(code: str, message: str, status: int) -> JSONResponse:

@@ -198,6 +198,10 @@ class Device:
     load_shedding: bool | None
     ready: bool | None
     output_on: bool | None
+    firmware: str | None = strawberry.field(description="The version the board reported.")
+    uptime_seconds: int | None = strawberry.field(
+        description="Seconds since the board started, as of its last recorded poll."
+    )
 
     @classmethod
     def from_model(
@@ -212,6 +216,8 @@ class Device:
             load_shedding=device.load_shedding,
             ready=device.ready,
             output_on=device.output_on,
+            firmware=device.firmware,
+            uptime_seconds=device.uptime_seconds,
         )
 
 

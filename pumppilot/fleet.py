@@ -1,0 +1,134 @@
+"""Simulated boards: many keep-alive connections polling a server as real boards would.
+
+Each board holds one HTTP/1.1 connection and polls `/api/esp32/poll` every interval,
+starting at a random offset so the fleet spreads over the interval. The client is plain
+asyncio streams rather than an HTTP library, so that one process can drive thousands of
+boards without becoming the bottleneck it is meant to measure.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import urlencode, urlsplit
+
+# A board whose answer takes longer than this counts as an error.
+TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SimulatedBoard:
+    admin_id: str
+    device_id: str
+    key: str
+
+
+@dataclass
+class FleetFigures:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    motor_on: int = 0
+
+    @property
+    def polls(self) -> int:
+        return len(self.latencies) + sum(self.errors.values())
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection, one request at a time."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def get(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        lines = [f"GET {target} HTTP/1.1", f"Host: {self._host}:{self._port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self._reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+            self._writer = None
+
+
+def poll_target(board: SimulatedBoard, path: str = "/api/esp32/poll") -> str:
+    query = {"adminId": board.admin_id, "deviceId": board.device_id, "loadShedding": "0"}
+    return f"{path}?{urlencode(query | {'ready': '1', 'fw': 'sim-1', 'uptime': '1'})}"
+
+
+async def run_fleet(
+    base_url: str,
+    boards: list[SimulatedBoard],
+    *,
+    interval: float,
+    duration: float,
+    path: str = "/api/esp32/poll",
+    on_poll: Callable[[], None] | None = None,
+) -> FleetFigures:
+    """Poll with every board every `interval` seconds for `duration` seconds."""
+    address = urlsplit(base_url)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    figures = FleetFigures()
+    deadline = time.monotonic() + duration
+
+    async def board_loop(board: SimulatedBoard) -> None:
+        connection = Connection(host, port)
+        target = poll_target(board, path)
+        headers = {"Authorization": f"Bearer {board.key}"}
+        # Not a secret: only spreads the boards over the interval.
+        next_at = time.monotonic() + random.uniform(0, interval)  # noqa: S311
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                if time.monotonic() >= deadline:
+                    return
+                await _one_poll(connection, target, headers, figures)
+                if on_poll is not None:
+                    on_poll()
+                next_at += interval
+        finally:
+            await connection.close()
+
+    await asyncio.gather(*(board_loop(board) for board in boards))
+    return figures
+
+
+async def _one_poll(
+    connection: Connection, target: str, headers: dict[str, str], figures: FleetFigures
+) -> None:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            status, body = await connection.get(target, headers)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        figures.error(type(exc).__name__)
+        await connection.close()
+        return
+    if status != HTTPStatus.OK:
+        figures.error(f"HTTP {status}")
+        return
+    figures.latencies.append(time.perf_counter() - started)
+    if b'"motor":"ON"' in body:
+        figures.motor_on += 1

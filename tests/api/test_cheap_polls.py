@@ -1,0 +1,153 @@
+"""Polls that change nothing are answered from the worker's memory; anything that may
+change the run still goes through the engines at once."""
+
+import httpx
+from starlette.applications import Starlette
+
+from pumppilot.clock import ManualClock
+from pumppilot.config import Settings
+from pumppilot.engines import devices
+from pumppilot.engines.devices import DeviceReport
+from pumppilot.live.boards import BURST
+from pumppilot.models import Device
+from tests.factories import PASSWORD, Tenant
+from tests.helpers import gql, login, poll
+from tests.store_commands import WRITES, counter
+
+SIGNALS = {"loadShedding": "0", "ready": "1", "output": "0"}
+
+
+async def _poll(http: httpx.AsyncClient, tenant: Tenant, **report: str) -> httpx.Response:
+    return await poll(http, tenant.id, tenant.device_id, tenant.device_key, **(SIGNALS | report))
+
+
+async def test_a_poll_that_changes_nothing_costs_no_store_command(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    # The first poll records the board's signals (a change); the next one changes nothing.
+    await _poll(http, tenant)
+    await _poll(http, tenant)
+
+    with counter.counted() as commands:
+        answer = await _poll(http, tenant)
+
+    assert answer.status_code == 200
+    assert commands == []
+
+
+async def test_last_seen_times_are_flushed_in_one_batch(
+    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock
+):
+    await _poll(http, tenant)
+    clock.advance(3)
+    await _poll(http, tenant, uptime="120")
+
+    with counter.counted() as commands:
+        flushed = await app.state.runtime.boards.flush()
+    stored = await Device.find_one(Device.device_id == tenant.device_id)
+
+    assert flushed == 1
+    assert [name for name in commands if name in WRITES] == ["update"]
+    assert stored is not None
+    assert stored.last_seen_at == clock.now()
+    assert stored.uptime_seconds == 120
+
+
+async def test_a_changed_signal_holds_the_run_at_the_same_poll(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    ann = await login(http, "ann")
+    await gql(http, "mutation { startMotor(minutes: 5) { id } }", token=ann)
+    running = await _poll(http, tenant)
+
+    shedding = await _poll(http, tenant, loadShedding="1")
+
+    assert running.json()["motor"] == "ON"
+    assert shedding.json()["motor"] == "OFF"
+    assert shedding.json()["state"] == "HOLD"
+    # Boards read answers into small buffers; the issue's bound is 256 bytes.
+    assert len(running.content) < 256
+    assert len(shedding.content) < 256
+
+
+async def test_the_memory_answer_is_the_engines_answer(
+    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, settings: Settings
+):
+    ann = await login(http, "ann")
+    await gql(http, "mutation { startMotor(minutes: 5) { id } }", token=ann)
+    await gql(http, "mutation { startMotor(minutes: 5) { id } }", token=await login(http, "bob"))
+    await _poll(http, tenant)
+    clock.advance(4)
+
+    remembered = (await _poll(http, tenant)).json()
+    engines = await devices.poll(
+        admin_id=str(tenant.id),
+        device_id=tenant.device_id,
+        key=tenant.device_key,
+        report=DeviceReport(load_shedding=False, ready=True, output_on=False),
+        settings=settings,
+        clock=clock,
+    )
+
+    assert remembered["motor"] == "ON"
+    assert remembered["remainingSeconds"] == engines.remaining_seconds == 296
+    assert remembered["seq"] == engines.seq
+    assert remembered["state"] == engines.state
+
+
+async def test_a_rotated_key_is_refused_at_the_next_poll(http: httpx.AsyncClient, tenant: Tenant):
+    admin = await login(http, "farm-admin")
+    assert (await _poll(http, tenant)).status_code == 200
+
+    await gql(
+        http,
+        f'mutation {{ rotateDeviceKey(deviceId: "{tenant.device_id}") {{ key }} }}',
+        token=admin,
+    )
+    refused = await _poll(http, tenant)
+
+    assert refused.status_code == 401
+    assert refused.json()["motor"] == "OFF"
+
+
+async def test_a_suspended_tenants_board_is_refused_at_the_next_poll(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    assert (await _poll(http, tenant)).status_code == 200
+    master = await login(http, "platform-master", PASSWORD)
+    await gql(http, f'mutation {{ suspendAdmin(adminId: "{tenant.id}") {{ id }} }}', token=master)
+
+    refused = await _poll(http, tenant)
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "SUSPENDED"
+
+
+async def test_a_board_polling_too_fast_is_told_when_to_come_back(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    answers = [await _poll(http, tenant) for _ in range(BURST + 1)]
+
+    assert [answer.status_code for answer in answers[:BURST]] == [200] * BURST
+    assert answers[-1].status_code == 429
+    assert answers[-1].json() == {
+        "motor": "OFF",
+        "error": {"code": "RATE_LIMITED", "message": answers[-1].json()["error"]["message"]},
+    }
+    assert int(answers[-1].headers["retry-after"]) >= 1
+
+
+async def test_the_firmware_version_is_kept(http: httpx.AsyncClient, tenant: Tenant):
+    admin = await login(http, "farm-admin")
+    await _poll(http, tenant, fw="0.1.0", uptime="75")
+
+    body = await gql(http, "{ devices { firmware uptimeSeconds } }", token=admin)
+
+    assert body["data"]["devices"] == [{"firmware": "0.1.0", "uptimeSeconds": 75}]
+
+
+async def test_a_malformed_report_is_a_clear_400(http: httpx.AsyncClient, tenant: Tenant):
+    for report in ({"fw": "x" * 33}, {"uptime": "-5"}, {"uptime": "soon"}):
+        answer = await _poll(http, tenant, **report)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == "BAD_USER_INPUT"
