@@ -49,6 +49,18 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def get(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        reused = self._writer is not None
+        try:
+            return await self._exchange(target, headers)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            # A kept-alive connection the server has closed meanwhile: open a new one and
+            # ask once more, as browsers, libcurl and the ESP32's HTTPClient do.
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            await self.close()
+            return await self._exchange(target, headers)
+
+    async def _exchange(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         assert self._reader is not None

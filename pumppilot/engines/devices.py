@@ -299,18 +299,26 @@ async def _record_report(
 
 
 def report_changes(device: Device, report: DeviceReport) -> dict[str, object]:
-    """What the board reported that differs from what is stored (uptime aside)."""
+    """What the board reported that differs from what is stored.
+
+    Uptime grows with every poll, so it counts as a change only when it went back (the
+    board restarted) or was never stored; otherwise it is written with last-seen times.
+    """
     reported = (
         ("load_shedding", report.load_shedding),
         ("ready", report.ready),
         ("output_on", report.output_on),
         ("firmware", report.firmware),
     )
-    return {
+    changes: dict[str, object] = {
         field: value
         for field, value in reported
         if value is not None and getattr(device, field) != value
     }
+    uptime, stored = report.uptime_seconds, device.uptime_seconds
+    if uptime is not None and (stored is None or uptime < stored):
+        changes["uptime_seconds"] = uptime
+    return changes
 
 
 async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:

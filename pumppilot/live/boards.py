@@ -19,7 +19,6 @@ from datetime import datetime
 from functools import partial
 
 from beanie import PydanticObjectId
-from pymongo import UpdateOne
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
@@ -48,7 +47,7 @@ class Boards:
         self._settings = settings
         self._clock = clock
         # Polls answered here whose last-seen time is not in the store yet.
-        self._seen: dict[PydanticObjectId, tuple[datetime, int | None]] = {}
+        self._seen: dict[PydanticObjectId, datetime] = {}
         # The newest last-seen time this worker knows the store holds, per board.
         self._written: dict[PydanticObjectId, datetime] = {}
         self._buckets: dict[PydanticObjectId, tuple[float, float]] = {}
@@ -75,7 +74,7 @@ class Boards:
             self._seen.pop(device.id, None)
             return answer
 
-        self._seen[device.id] = (now, report.uptime_seconds)
+        self._seen[device.id] = now
         return devices.answer_for(
             tenant_id, view.active, version=view.version, settings=self._settings, clock=self._clock
         )
@@ -139,28 +138,28 @@ class Boards:
         self._buckets[device_id] = (tokens - 1, now)
 
     async def flush(self) -> int:
-        """Write the last-seen times of polls answered here; returns how many."""
+        """Write the last-seen times of polls answered here; returns how many boards.
+
+        One command for all of them: each board gets the earliest poll time of the batch,
+        at most `FLUSH_SECONDS` before its own. That errs towards calling a board silent a
+        little early, never late, and charges a silent board's user a little less.
+        """
         pending, self._seen = self._seen, {}
         if not pending:
             return 0
-        updates = []
-        for device_id, (seen_at, uptime) in pending.items():
-            fields: dict[str, object] = {"last_seen_at": seen_at}
-            if uptime is not None:
-                fields["uptime_seconds"] = uptime
-            # Never move a board's last-seen time back (another worker may be ahead).
-            updates.append(
-                UpdateOne({"_id": device_id, "last_seen_at": {"$lt": seen_at}}, {"$set": fields})
-            )
+        earliest = min(pending.values())
         try:
-            await Device.get_pymongo_collection().bulk_write(updates, ordered=False)
+            await Device.get_pymongo_collection().update_many(
+                {"_id": {"$in": list(pending)}, "last_seen_at": {"$lt": earliest}},
+                {"$set": {"last_seen_at": earliest}},
+            )
         except Exception:
             # Keep them for the next flush, unless a newer poll came in meanwhile.
             for device_id, seen in pending.items():
                 self._seen.setdefault(device_id, seen)
             raise
-        for device_id, (seen_at, _) in pending.items():
-            self._written[device_id] = seen_at
+        for device_id in pending:
+            self._written[device_id] = max(self._written.get(device_id, earliest), earliest)
         return len(pending)
 
     async def flush_forever(self) -> None:
