@@ -44,6 +44,10 @@ async def run_forever(*, settings: Settings, clock: Clock) -> None:
         try:
             await tick(settings=settings, clock=clock)
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Stopping: pymongo reports the cancelled operation as its own error.
+                return
             # The next tick retries from stored state; losing the loop would lose deadlines.
             log.exception("timer tick failed")
         await asyncio.sleep(settings.timer_seconds)

@@ -168,6 +168,8 @@ class Boards:
             try:
                 await self.flush()
             except Exception:
+                if _stopping():
+                    return
                 # The next flush, or the next poll through the engines, writes it instead.
                 log.exception("flushing last-seen times failed")
 
@@ -189,3 +191,10 @@ async def _all_boards(
         device = Device.model_construct(**raw)
         found[device.device_id] = (counts.get(device.device_id, 0), device)
     return found
+
+
+def _stopping() -> bool:
+    # pymongo reports a cancelled operation as an error of its own; at shutdown that is
+    # no failure, and the closing flush writes what is left.
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
