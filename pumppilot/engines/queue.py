@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -51,6 +51,35 @@ class QueueView:
     version: int
     active: Run | None
     waiting: list[Run]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one user's run stands in a queue view; `run` is None when they have none."""
+
+    run: Run | None = None
+    position: int | None = None
+    remaining_seconds: int = 0
+    estimated_start_at: datetime | None = None
+
+
+def standing_in(view: QueueView, user_id: PydanticObjectId, *, now: datetime) -> Standing:
+    """The user's place in the view, with an estimated start for a waiting run.
+
+    The estimate assumes the active run uses all it has left and every run ahead all it
+    asked for, with any hold ending now: the latest start to expect, not a promise.
+    """
+    active = view.active
+    if active is not None and active.user_id == user_id:
+        return Standing(run=active, remaining_seconds=remaining_seconds(active, now))
+
+    ahead = remaining_seconds(active, now) if active is not None else 0
+    for number, run in enumerate(view.waiting, start=1):
+        if run.user_id == user_id:
+            start = now + timedelta(seconds=ahead)
+            return Standing(run=run, position=number, estimated_start_at=start)
+        ahead += run.requested_seconds
+    return Standing()
 
 
 async def start_run(

@@ -16,6 +16,7 @@ from pumppilot.clock import Clock
 from pumppilot.config import Settings
 from pumppilot.engines import devices, minute_requests, queue, wallet
 from pumppilot.models import Run
+from pumppilot.stopping import stopping
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,7 @@ async def run_forever(*, settings: Settings, clock: Clock) -> None:
         try:
             await tick(settings=settings, clock=clock)
         except Exception:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Stopping: pymongo reports the cancelled operation as its own error.
+            if stopping():
                 return
             # The next tick retries from stored state; losing the loop would lose deadlines.
             log.exception("timer tick failed")

@@ -30,6 +30,7 @@ from pumppilot.errors import RateLimited
 from pumppilot.live import state
 from pumppilot.live.watch import TenantWatch, Watches
 from pumppilot.models import Admin, Device, HoldReason, RunStatus
+from pumppilot.stopping import stopping
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,8 @@ class Boards:
             try:
                 await self.flush()
             except Exception:
-                if _stopping():
+                if stopping():
+                    # The closing flush writes what is left.
                     return
                 # The next flush, or the next poll through the engines, writes it instead.
                 log.exception("flushing last-seen times failed")
@@ -191,10 +193,3 @@ async def _all_boards(
         device = Device.model_construct(**raw)
         found[device.device_id] = (counts.get(device.device_id, 0), device)
     return found
-
-
-def _stopping() -> bool:
-    # pymongo reports a cancelled operation as an error of its own; at shutdown that is
-    # no failure, and the closing flush writes what is left.
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0

@@ -132,11 +132,6 @@ class TenantWatch:
         loaded = self._loaded.get(name)
         return loaded.loaded_at if loaded is not None else None
 
-    def peek(self, name: str) -> Any:
-        """The last value loaded under `name`, however old, or None."""
-        loaded = self._loaded.get(name)
-        return loaded.value if loaded is not None else None
-
     def forget(self, name: str) -> None:
         self._loaded.pop(name, None)
 

@@ -10,9 +10,9 @@ import json
 from collections import OrderedDict
 from functools import lru_cache
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType
 
-from pumppilot.api.graphql.documents import MAX_TOKENS
+from pumppilot.api.graphql.documents import parsed
 
 # Root fields whose answers depend only on the caller, the tenant's state and the time.
 REUSABLE_FIELDS = frozenset({"queue", "users", "devices", "me", "wallet", "__typename"})
@@ -26,7 +26,7 @@ Stamp = tuple[int, int, int]
 def reusable(query: str, operation_name: str | None) -> bool:
     """Whether the operation only reads fields whose answers may be reused."""
     try:
-        document = parse(query, max_tokens=MAX_TOKENS)
+        document = parsed(query)
     except GraphQLError:
         return False
 

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from functools import lru_cache
 
-from graphql import ASTValidationRule, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -30,6 +30,15 @@ class DocumentLimits(AddValidationRules):
 
 
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
+
+
+def parsed(query: str) -> DocumentNode:
+    """The document, parsed once per text with the token limit; GraphQLError if it is bad.
+
+    The same cache the schema's parsing step uses, so a document is parsed once whoever
+    asks first.
+    """
+    return _parse(query, max_tokens=MAX_TOKENS)
 
 
 class ParsedDocuments(SchemaExtension):

@@ -6,7 +6,7 @@ that looks the same to many subscribers is sent as one shared result (`shared.py
 """
 
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 import strawberry
@@ -21,7 +21,6 @@ from pumppilot.api.graphql.types import Device, MyQueuePosition, Queue, User, Wa
 from pumppilot.clock import Clock
 from pumppilot.engines import history, queue, tenancy, wallet
 from pumppilot.engines.caller import Caller
-from pumppilot.engines.runs import remaining_seconds
 from pumppilot.live import state
 from pumppilot.live.watch import TenantWatch
 from pumppilot.models import Device as DeviceDocument
@@ -164,36 +163,13 @@ def _queued_users(view: queue.QueueView) -> frozenset[PydanticObjectId]:
 
 
 def _position(view: queue.QueueView, viewer: Caller, *, now: datetime) -> MyQueuePosition:
-    if view.active is not None and view.active.user_id == viewer.account_id:
-        run = view.active
-        return MyQueuePosition(
-            run_id=strawberry.ID(str(run.id)),
-            status=run.status,
-            position=None,
-            remaining_seconds=remaining_seconds(run, now),
-            hold_reason=run.hold_reason,
-            estimated_start_at=None,
-        )
-
-    # Runs ahead may use all they asked for; the active one all it has left.
-    ahead = remaining_seconds(view.active, now) if view.active is not None else 0
-    for number, run in enumerate(view.waiting, start=1):
-        if run.user_id == viewer.account_id:
-            return MyQueuePosition(
-                run_id=strawberry.ID(str(run.id)),
-                status=run.status,
-                position=number,
-                remaining_seconds=0,
-                hold_reason=None,
-                estimated_start_at=now + timedelta(seconds=ahead),
-            )
-        ahead += run.requested_seconds
-
+    standing = queue.standing_in(view, viewer.account_id, now=now)
+    run = standing.run
     return MyQueuePosition(
-        run_id=None,
-        status=None,
-        position=None,
-        remaining_seconds=0,
-        hold_reason=None,
-        estimated_start_at=None,
+        run_id=strawberry.ID(str(run.id)) if run is not None else None,
+        status=run.status if run is not None else None,
+        position=standing.position,
+        remaining_seconds=standing.remaining_seconds,
+        hold_reason=run.hold_reason if run is not None else None,
+        estimated_start_at=standing.estimated_start_at,
     )
