@@ -61,6 +61,7 @@ async def _seed(devices: int, settings: Settings) -> list[SimulatedBoard]:
         Device(
             admin_id=tenant.id,
             device_id=board.device_id,
+            board_key=Device.key_of(tenant.id, board.device_id),
             name=board.device_id,
             key_hash=hash_key(board.key),
             created_at=clock.now(),

@@ -13,7 +13,7 @@ from pumppilot.auth.passwords import hash_password, verify_password
 from pumppilot.clock import Clock
 from pumppilot.engines import accounts, devices, wallet
 from pumppilot.engines.caller import Caller, acting_as
-from pumppilot.models import Admin, Device, Role, User
+from pumppilot.models import Admin, Role, User
 
 CREDENTIALS_FILE = "demo-credentials.json"
 DEVICE_ID = "pump-1"
@@ -120,7 +120,7 @@ async def _ensure_device(
 ) -> str:
     known = creds.tenants.get(admin_identifier)
     tenant_id = admin.own_tenant()
-    device = await Device.find_one(Device.admin_id == tenant_id, Device.device_id == DEVICE_ID)
+    device = await devices.find_device(tenant_id, DEVICE_ID)
     if device is None:
         _, key = await devices.register_device(
             actor=admin, device_id=DEVICE_ID, name="Main pump", clock=clock

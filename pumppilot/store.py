@@ -17,6 +17,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from pumppilot.config import Settings
+from pumppilot.migrations import migrate
 from pumppilot.models import DOCUMENT_MODELS
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ async def open_store(settings: Settings) -> Store:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     database = client[settings.database]
     try:
+        await migrate(database)
         await init_beanie(database=database, document_models=list(DOCUMENT_MODELS))
     except BaseException:
         await client.close()

@@ -90,6 +90,7 @@ async def register_device(
     device = Device(
         admin_id=tenant_id,
         device_id=device_id,
+        board_key=Device.key_of(tenant_id, device_id),
         name=name.strip()[:80] or device_id,
         key_hash=hash_key(key),
         created_at=clock.now(),
@@ -114,7 +115,7 @@ async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[De
     """Give a device a new key; the old one stops working at once."""
     actor.require(Role.ADMIN)
     tenant_id = actor.own_tenant()
-    device = await Device.find_one(Device.admin_id == tenant_id, Device.device_id == device_id)
+    device = await find_device(tenant_id, device_id)
     if device is None:
         raise NotFound("no such device")
 
@@ -129,6 +130,33 @@ async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[De
     )
     await events.publish("device", tenant_id, subject=device_id)
     return device, key
+
+
+async def revoke_device(
+    *, actor: Caller, device_id: str, settings: Settings, clock: Clock
+) -> Device:
+    """Refuse a board from its next request on, until its key is rotated.
+
+    A run that only this board kept going is held at once: a revoked board no longer
+    counts as online, so its motor-off time is never charged.
+    """
+    actor.require(Role.ADMIN)
+    tenant_id = actor.own_tenant()
+    device = await find_device(tenant_id, device_id)
+    if device is None:
+        raise NotFound("no such device")
+
+    await device.set({Device.revoked: True})
+    await audit.record(
+        AuditAction.DEVICE_REVOKED,
+        clock=clock,
+        actor=actor,
+        tenant_id=tenant_id,
+        target=device_id,
+    )
+    await events.publish("device", tenant_id, subject=device_id)
+    await queue.settle_due(tenant_id, settings=settings, clock=clock)
+    return device
 
 
 async def devices_of(tenant_id: PydanticObjectId) -> list[Device]:
@@ -149,7 +177,7 @@ def claimed_tenant(*, admin_id: str, device_id: str, key: str | None) -> Pydanti
 
 
 async def find_device(tenant_id: PydanticObjectId, device_id: str) -> Device | None:
-    return await Device.find_one(Device.admin_id == tenant_id, Device.device_id == device_id)
+    return await Device.find_one(Device.board_key == Device.key_of(tenant_id, device_id))
 
 
 async def find_board(tenant_id: PydanticObjectId, device_id: str) -> Board | None:

@@ -2,8 +2,10 @@
 
 A board polls every few seconds, and most polls change nothing: the same signals, the
 same run. Such a poll is answered from the tenant's watch (the board and its tenant,
-the queue), its last-seen time is kept in memory, and a background flush writes the
-last-seen times of all boards in one batch every `FLUSH_SECONDS`. A poll takes the full
+the queue), and its last-seen time is kept in memory. Every `FLUSH_SECONDS` a background
+flush writes the last-seen times of the boards whose stored one is a quarter of the
+offline threshold old: with the defaults that is every board at every flush, and with a
+longer threshold the store sees proportionally fewer writes. A poll takes the full
 path through the engines, with its writes and settling, when anything may need them:
 a changed signal, a board coming back online, a deadline passed, a run to promote or
 resume, or a last-seen time in the store older than half the offline threshold (so no
@@ -15,10 +17,11 @@ import contextlib
 import logging
 import math
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from beanie import PydanticObjectId
+from pymongo import UpdateOne
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
@@ -35,11 +38,13 @@ from pumppilot.stopping import stopping
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5.0
+FLUSH_BATCH = 500
 # A board may poll in a burst of this many (a reboot, a card scan), then twice as often
 # as it is told to; faster than that it is answered 429.
 BURST = 5
 # All of a tenant's boards are read again at least this often, events or not.
 BULK_MAX_AGE = 60.0
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Boards:
@@ -75,7 +80,8 @@ class Boards:
             self._seen.pop(device.id, None)
             return answer
 
-        self._seen[device.id] = now
+        if now - self._stored_seen(device) >= self._settings.offline_after / 4:
+            self._seen[device.id] = now
         return devices.answer_for(
             tenant_id, view.active, version=view.version, settings=self._settings, clock=self._clock
         )
@@ -106,13 +112,9 @@ class Boards:
         self, board: Board, report: DeviceReport, view: QueueView, now: datetime
     ) -> bool:
         device, _ = board
-        assert device.id is not None
-        written = max(
-            (at for at in (self._written.get(device.id), device.last_seen_at) if at is not None),
-            default=None,
-        )
-        flush_after = self._settings.offline_after / 2
-        if written is None or now - written >= flush_after or device.marked_offline:
+        if now - self._stored_seen(device) >= self._settings.offline_after / 2:
+            return True
+        if device.marked_offline:
             return True
         if devices.report_changes(device, report):
             return True
@@ -124,6 +126,12 @@ class Boards:
             due = deadline(active)
             return due is not None and due <= now
         return active.hold_reason is HoldReason.DEVICE_OFFLINE
+
+    def _stored_seen(self, device: Device) -> datetime:
+        """The newest last-seen time of the board that this worker knows the store holds."""
+        assert device.id is not None
+        known = (self._written.get(device.id), device.last_seen_at)
+        return max((at for at in known if at is not None), default=NEVER)
 
     def _limit(self, device_id: PydanticObjectId) -> None:
         rate = 2 / self._settings.poll_seconds
@@ -141,27 +149,35 @@ class Boards:
     async def flush(self) -> int:
         """Write the last-seen times of polls answered here; returns how many boards.
 
-        One command for all of them: each board gets the earliest poll time of the batch,
-        at most `FLUSH_SECONDS` before its own. That errs towards calling a board silent a
-        little early, never late, and charges a silent board's user a little less.
+        One update per board, each found by its id: the embedded store matches a list of
+        ids (`$in`) by comparing every board with every id, which grows with the square of
+        the fleet. The updates go in batches of `FLUSH_BATCH`, one command each.
         """
         pending, self._seen = self._seen, {}
-        if not pending:
-            return 0
-        earliest = min(pending.values())
+        items = list(pending.items())
+        done = 0
         try:
-            await Device.get_pymongo_collection().update_many(
-                {"_id": {"$in": list(pending)}, "last_seen_at": {"$lt": earliest}},
-                {"$set": {"last_seen_at": earliest}},
-            )
+            for start in range(0, len(items), FLUSH_BATCH):
+                batch = items[start : start + FLUSH_BATCH]
+                await Device.get_pymongo_collection().bulk_write(
+                    [
+                        UpdateOne(
+                            {"_id": device_id, "last_seen_at": {"$lt": seen}},
+                            {"$set": {"last_seen_at": seen}},
+                        )
+                        for device_id, seen in batch
+                    ],
+                    ordered=False,
+                )
+                for device_id, seen in batch:
+                    self._written[device_id] = max(self._written.get(device_id, seen), seen)
+                done += len(batch)
         except Exception:
-            # Keep them for the next flush, unless a newer poll came in meanwhile.
-            for device_id, seen in pending.items():
+            # Keep the unwritten ones for the next flush, unless a newer poll came in.
+            for device_id, seen in items[done:]:
                 self._seen.setdefault(device_id, seen)
             raise
-        for device_id in pending:
-            self._written[device_id] = max(self._written.get(device_id, earliest), earliest)
-        return len(pending)
+        return len(items)
 
     async def flush_forever(self) -> None:
         while True:

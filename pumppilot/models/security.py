@@ -37,6 +37,10 @@ class Device(Document):
 
     admin_id: PydanticObjectId
     device_id: str
+    # "<tenant id>/<device id>": unique, and one field, because the embedded store checks a
+    # unique index of one field through a lookup but one of several fields by a full scan,
+    # on every write to any board.
+    board_key: str
     name: str
     key_hash: str
     created_at: datetime
@@ -50,6 +54,10 @@ class Device(Document):
     firmware: str | None = None
     uptime_seconds: int | None = None
 
+    @staticmethod
+    def key_of(admin_id: PydanticObjectId, device_id: str) -> str:
+        return f"{admin_id}/{device_id}"
+
     def online(self, now: datetime, offline_after: timedelta) -> bool:
         """Whether the board has polled within `offline_after` of `now`."""
         return self.last_seen_at is not None and now - self.last_seen_at <= offline_after
@@ -57,11 +65,8 @@ class Device(Document):
     class Settings:
         name = "devices"
         indexes = [
-            IndexModel(
-                [("admin_id", ASCENDING), ("device_id", ASCENDING)],
-                unique=True,
-                name="tenant_device",
-            ),
+            IndexModel([("board_key", ASCENDING)], unique=True, name="board_key"),
+            IndexModel([("admin_id", ASCENDING)], name="tenant_boards"),
             IndexModel([("marked_offline", ASCENDING), ("last_seen_at", ASCENDING)], name="silent"),
         ]
 

@@ -2,12 +2,14 @@
 change the run still goes through the engines at once."""
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings
 from pumppilot.engines import devices
 from pumppilot.engines.devices import DeviceReport
+from pumppilot.live import boards
 from pumppilot.live.boards import BURST
 from pumppilot.models import Device
 from tests.factories import PASSWORD, Tenant
@@ -35,21 +37,56 @@ async def test_a_poll_that_changes_nothing_costs_no_store_command(
     assert commands == []
 
 
-async def test_last_seen_times_are_flushed_in_one_batch(
-    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock
+async def test_last_seen_times_are_flushed_once_a_quarter_of_the_offline_threshold_old(
+    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, settings: Settings
 ):
     await _poll(http, tenant)
     clock.advance(3)
     await _poll(http, tenant)
+    with counter.counted() as early:
+        nothing = await app.state.runtime.boards.flush()
 
+    clock.advance(settings.offline_after.total_seconds() / 4)
+    await _poll(http, tenant)
     with counter.counted() as commands:
         flushed = await app.state.runtime.boards.flush()
     stored = await Device.find_one(Device.device_id == tenant.device_id)
 
+    assert (nothing, early) == (0, [])
     assert flushed == 1
     assert [name for name in commands if name in WRITES] == ["update"]
     assert stored is not None
     assert stored.last_seen_at == clock.now()
+
+
+async def test_a_flush_larger_than_a_batch_writes_every_board(
+    app: Starlette,
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: ManualClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(boards, "FLUSH_BATCH", 2)
+    quarter = settings.offline_after / 4
+    keys = {tenant.device_id: tenant.device_key}
+    for number in range(2, 7):
+        _, keys[f"pump-{number}"] = await devices.register_device(
+            actor=tenant.as_admin, device_id=f"pump-{number}", name="pump", clock=clock
+        )
+    # The first polls record each board's signals through the engines; the next ones are
+    # answered from memory.
+    for _ in range(2):
+        for device_id, key in keys.items():
+            await poll(http, tenant.id, device_id, key, **SIGNALS)
+        clock.advance(quarter.total_seconds())
+    with counter.counted() as commands:
+        flushed = await app.state.runtime.boards.flush()
+    stored = await Device.find(Device.admin_id == tenant.id).to_list()
+
+    assert flushed == 6
+    assert [name for name in commands if name in WRITES] == ["update"] * 3
+    assert {device.last_seen_at for device in stored} == {clock.now() - quarter}
 
 
 async def test_a_changed_signal_holds_the_run_at_the_same_poll(

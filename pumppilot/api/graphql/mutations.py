@@ -8,6 +8,7 @@ from pumppilot.api.graphql.queries import device_type
 from pumppilot.api.graphql.types import (
     Admin,
     ClientKind,
+    Device,
     DeviceKeyPayload,
     LedgerEntry,
     LoginPayload,
@@ -170,6 +171,23 @@ class Mutation:
             actor=await info.context.caller(), device_id=device_id, clock=info.context.runtime.clock
         )
         return DeviceKeyPayload(device=device_type(device, info.context.runtime), key=key)
+
+    @strawberry.mutation(
+        description=(
+            "Refuse a board from its next request on, holding any run it kept going; "
+            "rotating its key brings it back."
+        ),
+        **allow(Role.ADMIN),
+    )
+    async def revoke_device(self, info: Info, device_id: str) -> Device:
+        runtime = info.context.runtime
+        device = await devices.revoke_device(
+            actor=await info.context.caller(),
+            device_id=device_id,
+            settings=runtime.settings,
+            clock=runtime.clock,
+        )
+        return device_type(device, runtime)
 
     @strawberry.mutation(
         description="Ask to run the pump: starts at once or joins the queue.", **allow(Role.USER)
