@@ -15,7 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from pumppilot import events
 from pumppilot.api.body_limit import TOO_LARGE, BodyLimit
-from pumppilot.api.device.poll import poll_endpoint
+from pumppilot.api.device.poll import PollEndpoint
 from pumppilot.api.device.responses import device_failure
 from pumppilot.api.device.scan import scan_endpoint
 from pumppilot.api.graphql.schema import schema
@@ -83,7 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/api/esp32/poll", poll_endpoint, methods=["GET"]),
+            Route("/api/esp32/poll", PollEndpoint(), methods=["GET"]),
             Route("/api/esp32/scan", scan_endpoint, methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
         ],

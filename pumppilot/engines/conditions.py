@@ -16,6 +16,8 @@ from pumppilot.models import Admin, Device, HoldReason, Run, RunStatus, status_f
 
 log = logging.getLogger(__name__)
 
+SIGNALS = {"_id": 0, "last_seen_at": 1, "load_shedding": 1, "ready": 1}
+
 
 @dataclass(frozen=True)
 class Unsafe:
@@ -29,22 +31,29 @@ async def unsafe_conditions(tenant: Admin, *, settings: Settings, now: datetime)
     if tenant.manual_hold:
         return Unsafe(HoldReason.ADMIN_HOLD, now)
 
-    boards = await Device.find({"admin_id": tenant.id, "revoked": False}).to_list()
-    offline_after = settings.offline_after
-    online = [board for board in boards if board.online(now, offline_after)]
+    # Only the three fields, undecoded into documents: the timer asks this every second
+    # for every tenant with a run, and a tenant may have many boards.
+    found = Device.get_pymongo_collection().find({"admin_id": tenant.id, "revoked": False}, SIGNALS)
+    boards = await found.to_list()
+    cutoff = now - settings.offline_after
+    seen = [board["last_seen_at"] for board in boards if board.get("last_seen_at") is not None]
+    online = [
+        board
+        for board in boards
+        if board.get("last_seen_at") is not None and board["last_seen_at"] >= cutoff
+    ]
     if not online:
-        return Unsafe(HoldReason.DEVICE_OFFLINE, _motor_stopped_at(boards, settings, now))
-    if any(board.load_shedding for board in online):
+        return Unsafe(HoldReason.DEVICE_OFFLINE, _motor_stopped_at(seen, settings, now))
+    if any(board.get("load_shedding") for board in online):
         return Unsafe(HoldReason.LOAD_SHEDDING, now)
-    if any(board.ready is False for board in online):
+    if any(board.get("ready") is False for board in online):
         return Unsafe(HoldReason.DEVICE_NOT_READY, now)
     return None
 
 
-def _motor_stopped_at(boards: list[Device], settings: Settings, now: datetime) -> datetime:
+def _motor_stopped_at(seen: list[datetime], settings: Settings, now: datetime) -> datetime:
     # A silent board switches its motor off when its last answer's lease runs out, so the
     # run is held from then: the user pays for the lease, never for the silence after it.
-    seen = [board.last_seen_at for board in boards if board.last_seen_at is not None]
     if not seen:
         return now
     return min(now, max(seen) + timedelta(seconds=settings.lease_seconds))

@@ -9,6 +9,7 @@ where the last one stopped.
 
 import asyncio
 import logging
+import time
 
 from beanie import PydanticObjectId
 
@@ -21,16 +22,19 @@ from pumppilot.stopping import stopping
 log = logging.getLogger(__name__)
 
 
-async def tick(*, settings: Settings, clock: Clock) -> int:
+async def tick(*, settings: Settings, clock: Clock, look_for_silent: bool = True) -> int:
     """Settle every tenant that has an active run; returns how many were looked at.
 
     First it finishes whatever a killed process left half-done, so the runs it settles
-    next start from consistent balances.
+    next start from consistent balances. Looking for boards that fell silent reads every
+    board, so `run_forever` does it once per poll interval rather than at every tick;
+    runs are held by the settling either way, this only announces the boards.
     """
     await wallet.finish_pending()
     await queue.settle_unsettled_runs(clock=clock)
     await minute_requests.credit_uncredited(clock=clock)
-    await devices.mark_silent_offline(settings=settings, clock=clock)
+    if look_for_silent:
+        await devices.mark_silent_offline(settings=settings, clock=clock)
     tenants: list[PydanticObjectId] = await Run.get_pymongo_collection().distinct(
         "admin_id", {"active": True}
     )
@@ -41,9 +45,13 @@ async def tick(*, settings: Settings, clock: Clock) -> int:
 
 async def run_forever(*, settings: Settings, clock: Clock) -> None:
     """Tick every `timer_seconds` until cancelled; a failed tick is logged, not fatal."""
+    silent_check_due = 0.0
     while True:
+        look_for_silent = time.monotonic() >= silent_check_due
+        if look_for_silent:
+            silent_check_due = time.monotonic() + settings.poll_seconds
         try:
-            await tick(settings=settings, clock=clock)
+            await tick(settings=settings, clock=clock, look_for_silent=look_for_silent)
         except Exception:
             if stopping():
                 return

@@ -7,16 +7,19 @@ flush writes the last-seen times of the boards whose stored one is a quarter of 
 offline threshold old: with the defaults that is every board at every flush, and with a
 longer threshold the store sees proportionally fewer writes. A poll takes the full
 path through the engines, with its writes and settling, when anything may need them:
-a changed signal, a board coming back online, a deadline passed, a run to promote or
-resume, or a last-seen time in the store older than half the offline threshold (so no
-board that polls is ever taken for silent).
+a changed signal, a board coming back online (marked offline, or its stored last-seen
+time past the offline threshold), a deadline passed, or a run to promote or resume. The
+flush keeps a polling board's stored time within a quarter of the threshold plus one
+flush interval, so a board that polls is not taken for silent.
 """
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
@@ -42,9 +45,29 @@ FLUSH_BATCH = 500
 # A board may poll in a burst of this many (a reboot, a card scan), then twice as often
 # as it is told to; faster than that it is answered 429.
 BURST = 5
-# All of a tenant's boards are read again at least this often, events or not.
+# What polls read (the tenant, its boards, its queue) is read again at least this often,
+# events or not, behind the polls: they never wait for it. Events make it stale at once.
 BULK_MAX_AGE = 60.0
 NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Verified:
+    """A board whose key and tenant were found good, and when."""
+
+    key: bytes
+    watch: TenantWatch
+    generation: int
+    board: Board
+    at: float
+
+    def still_good(self, watch: TenantWatch, key: bytes) -> bool:
+        return (
+            watch is self.watch
+            and watch.generation == self.generation
+            and time.monotonic() - self.at < BULK_MAX_AGE
+            and hmac.compare_digest(key, self.key)
+        )
 
 
 class Boards:
@@ -57,22 +80,24 @@ class Boards:
         # The newest last-seen time this worker knows the store holds, per board.
         self._written: dict[PydanticObjectId, datetime] = {}
         self._buckets: dict[PydanticObjectId, tuple[float, float]] = {}
+        self._answers: dict[PydanticObjectId, tuple[QueueView, int, PollAnswer]] = {}
+        self._verified: dict[tuple[str, str], _Verified] = {}
+        self._refresh_after = settings.offline_after / 4
+        self._offline_after = settings.offline_after
 
     async def poll(
         self, *, admin_id: str, device_id: str, key: str | None, report: DeviceReport
     ) -> PollAnswer:
-        tenant_id = devices.claimed_tenant(admin_id=admin_id, device_id=device_id, key=key)
-        assert key is not None
-        watch = await self._watches.touch(tenant_id)
-        found = await self._board(watch, tenant_id, device_id)
-        board = devices.check_board(found, device_id=device_id, key=key)
+        watch, board = await self._checked(admin_id, device_id, key)
+        tenant_id = watch.tenant_id
         device = board[0]
         assert device.id is not None
-        self._limit(device.id)
-
         now = self._clock.now()
-        view = await state.queue_view(watch)
-        if self._needs_engines(board, report, view, now):
+        self._limit(device.id, now.timestamp())
+
+        view = await state.queue_view(watch, max_age=BULK_MAX_AGE, refresh_behind=True)
+        stored = self._stored_seen(device)
+        if self._needs_engines(board, report, view, now, stored):
             answer = await devices.poll_board(
                 board, report, settings=self._settings, clock=self._clock
             )
@@ -80,22 +105,68 @@ class Boards:
             self._seen.pop(device.id, None)
             return answer
 
-        if now - self._stored_seen(device) >= self._settings.offline_after / 4:
+        if now - stored >= self._refresh_after:
             self._seen[device.id] = now
-        return devices.answer_for(
+        return self._answer(tenant_id, view, now)
+
+    async def _checked(
+        self, admin_id: str, device_id: str, key: str | None
+    ) -> tuple[TenantWatch, Board]:
+        """The tenant's watch and the board, once the key and the tenant are found good.
+
+        A board that presents the key it presented last, while its tenant has heard no
+        event since, is let through on that earlier check: any rotation, revocation or
+        suspension is an event, after which the board is checked in full again.
+        """
+        claim = (admin_id, device_id)
+        earlier = self._verified.get(claim)
+        if earlier is not None and key is not None:
+            watch = await self._watches.touch(earlier.watch.tenant_id)
+            if earlier.still_good(watch, key.encode()):
+                return watch, earlier.board
+
+        tenant_id = devices.claimed_tenant(admin_id=admin_id, device_id=device_id, key=key)
+        assert key is not None
+        watch = await self._watches.touch(tenant_id)
+        generation = watch.generation
+        found = await self._board(watch, tenant_id, device_id)
+        board = devices.check_board(found, device_id=device_id, key=key)
+        self._verified[claim] = _Verified(key.encode(), watch, generation, board, time.monotonic())
+        return watch, board
+
+    def _answer(self, tenant_id: PydanticObjectId, view: QueueView, now: datetime) -> PollAnswer:
+        """The answer for the tenant's boards, made once per second and queue state."""
+        second = int(now.timestamp())
+        kept = self._answers.get(tenant_id)
+        if kept is not None and kept[0] is view and kept[1] == second:
+            return kept[2]
+
+        answer = devices.answer_for(
             tenant_id, view.active, version=view.version, settings=self._settings, clock=self._clock
         )
+        self._answers[tenant_id] = (view, second, answer)
+        return answer
 
     async def _board(
         self, watch: TenantWatch, tenant_id: PydanticObjectId, device_id: str
     ) -> Board | None:
         """The board and its tenant as last read, read again after an event about either."""
-        admin = await watch.load("tenant", ("tenant",), partial(Admin.get, tenant_id))
+        admin = await watch.load(
+            "tenant",
+            ("tenant",),
+            partial(Admin.get, tenant_id),
+            max_age=BULK_MAX_AGE,
+            refresh_behind=True,
+        )
         if admin is None:
             return None
         # All of a tenant's boards come in one read; one changed board is read on its own.
         everyone = await watch.load(
-            "boards by id", (), partial(_all_boards, watch, tenant_id), max_age=BULK_MAX_AGE
+            "boards by id",
+            (),
+            partial(_all_boards, watch, tenant_id),
+            max_age=BULK_MAX_AGE,
+            refresh_behind=True,
         )
         known = everyone.get(device_id)
         if known is not None and watch.subjects[device_id] == known[0]:
@@ -109,10 +180,12 @@ class Boards:
         return (device, admin) if device is not None else None
 
     def _needs_engines(
-        self, board: Board, report: DeviceReport, view: QueueView, now: datetime
+        self, board: Board, report: DeviceReport, view: QueueView, now: datetime, stored: datetime
     ) -> bool:
         device, _ = board
-        if now - self._stored_seen(device) >= self._settings.offline_after / 2:
+        # Silent as far as the store can tell: welcomed back (and announced) by the engines.
+        # Younger last-seen times are refreshed by the flush, at no cost to the poll.
+        if now - stored >= self._offline_after:
             return True
         if device.marked_offline:
             return True
@@ -130,14 +203,16 @@ class Boards:
     def _stored_seen(self, device: Device) -> datetime:
         """The newest last-seen time of the board that this worker knows the store holds."""
         assert device.id is not None
-        known = (self._written.get(device.id), device.last_seen_at)
-        return max((at for at in known if at is not None), default=NEVER)
+        written, stored = self._written.get(device.id), device.last_seen_at
+        if written is None:
+            return stored or NEVER
+        return written if stored is None or written > stored else stored
 
-    def _limit(self, device_id: PydanticObjectId) -> None:
+    def _limit(self, device_id: PydanticObjectId, now: float) -> None:
         rate = 2 / self._settings.poll_seconds
-        tokens, at = self._buckets.get(device_id, (float(BURST), time.monotonic()))
-        now = time.monotonic()
-        tokens = min(float(BURST), tokens + (now - at) * rate)
+        tokens, at = self._buckets.get(device_id, (float(BURST), now))
+        # A clock set back refills nothing rather than taking allowance away.
+        tokens = min(float(BURST), tokens + max(0.0, now - at) * rate)
         if tokens < 1:
             self._buckets[device_id] = (tokens, now)
             raise RateLimited(
@@ -154,6 +229,13 @@ class Boards:
         the fleet. The updates go in batches of `FLUSH_BATCH`, one command each.
         """
         pending, self._seen = self._seen, {}
+        # Answers are kept for their second only, checks for a while: dropping them here
+        # bounds the memory.
+        self._answers.clear()
+        cutoff = time.monotonic() - BULK_MAX_AGE
+        self._verified = {
+            claim: check for claim, check in self._verified.items() if check.at >= cutoff
+        }
         items = list(pending.items())
         done = 0
         try:

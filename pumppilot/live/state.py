@@ -5,7 +5,7 @@ import time
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
 from pumppilot.engines import devices, directory, queue
-from pumppilot.live.watch import TenantWatch
+from pumppilot.live.watch import MAX_AGE_SECONDS, TenantWatch
 from pumppilot.models import Device, User
 
 # Boards refresh last_seen without announcing it (it changes every poll), so a board
@@ -13,8 +13,16 @@ from pumppilot.models import Device, User
 OFFLINE_RECHECK_SECONDS = 1.0
 
 
-async def queue_view(watch: TenantWatch) -> queue.QueueView:
-    return await watch.load("queue", ("queue", "tenant"), lambda: queue.load_queue(watch.tenant_id))
+async def queue_view(
+    watch: TenantWatch, *, max_age: float = MAX_AGE_SECONDS, refresh_behind: bool = False
+) -> queue.QueueView:
+    return await watch.load(
+        "queue",
+        ("queue", "tenant"),
+        lambda: queue.load_queue(watch.tenant_id),
+        max_age=max_age,
+        refresh_behind=refresh_behind,
+    )
 
 
 async def users(watch: TenantWatch) -> list[User]:

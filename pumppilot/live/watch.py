@@ -2,17 +2,21 @@
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from pumppilot import events
 from pumppilot.events import TenantEvent
+
+log = logging.getLogger(__name__)
 
 # Even while watched, nothing read from the store is trusted longer than this: it bounds
 # how stale a worker can be if an event ever goes missing.
@@ -28,6 +32,9 @@ _epochs = itertools.count()
 @dataclass
 class _Loaded:
     stamp: tuple[int, ...]
+    # The watch's generation when the stamp was last found current: while no event has
+    # been heard since, the stamp need not be computed again.
+    generation: int
     loaded_at: float
     value: Any
 
@@ -98,35 +105,51 @@ class TenantWatch:
         *,
         subject: str | None = None,
         max_age: float = MAX_AGE_SECONDS,
+        refresh_behind: bool = False,
     ) -> T:
         """`loader()`'s value, read again only after an event of one of `kinds`.
 
         Concurrent callers share one read. A value is stamped with the counts from
         before its read began, so an event during the read makes the next caller read.
+        With `refresh_behind`, a value that is merely older than `max_age` (no event made
+        it stale) is still returned while a read replaces it: for large reads, which
+        would otherwise hold up every caller once per `max_age`.
         """
-        stamp = self.stamp(*kinds)
-        if subject is not None:
-            stamp = (*stamp, self.subjects[subject])
         loaded = self._loaded.get(name)
-        if (
-            loaded is not None
-            and loaded.stamp == stamp
-            and time.monotonic() - loaded.loaded_at < max_age
-        ):
+        fresh = loaded is not None and time.monotonic() - loaded.loaded_at < max_age
+        if fresh and loaded is not None and loaded.generation == self.generation:
             value: T = loaded.value
             return value
 
-        reading = self._loading.get(name)
-        if reading is None:
-            task = asyncio.create_task(self._read(name, stamp, loader))
-            done = asyncio.Event()
-            task.add_done_callback(lambda _: done.set())
-            reading = self._loading[name] = (task, done)
+        stamp = self.stamp(*kinds)
+        if subject is not None:
+            stamp = (*stamp, self.subjects[subject])
+        if loaded is not None and loaded.stamp == stamp and (fresh or refresh_behind):
+            if fresh:
+                loaded.generation = self.generation
+            else:
+                self._start_read(name, stamp, loader)
+            value = loaded.value
+            return value
+
+        reading = self._start_read(name, stamp, loader)
         # Waiting on an event, not on the task: a caller going away must not cancel the
         # read the others wait for, and a thousand waiters cost a thousand cheap futures.
         await reading[1].wait()
         result: T = reading[0].result()
         return result
+
+    def _start_read[T](
+        self, name: str, stamp: tuple[int, ...], loader: Callable[[], Awaitable[T]]
+    ) -> tuple[asyncio.Task[Any], asyncio.Event]:
+        """The read of `name` under way, started here if there is none."""
+        reading = self._loading.get(name)
+        if reading is None:
+            task = asyncio.create_task(self._read(name, stamp, self.generation, loader))
+            done = asyncio.Event()
+            task.add_done_callback(partial(_finished, name, done))
+            reading = self._loading[name] = (task, done)
+        return reading
 
     def loaded_at(self, name: str) -> float | None:
         loaded = self._loaded.get(name)
@@ -150,15 +173,31 @@ class TenantWatch:
         return value
 
     async def _read[T](
-        self, name: str, stamp: tuple[int, ...], loader: Callable[[], Awaitable[T]]
+        self,
+        name: str,
+        stamp: tuple[int, ...],
+        generation: int,
+        loader: Callable[[], Awaitable[T]],
     ) -> T:
+        # Both the stamp and the generation are from before the read: an event heard
+        # during it makes the next caller read again.
         started = time.monotonic()
         try:
             value = await loader()
         finally:
             del self._loading[name]
-        self._loaded[name] = _Loaded(stamp=stamp, loaded_at=started, value=value)
+        self._loaded[name] = _Loaded(
+            stamp=stamp, generation=generation, loaded_at=started, value=value
+        )
         return value
+
+
+def _finished(name: str, done: asyncio.Event, task: asyncio.Task[Any]) -> None:
+    done.set()
+    # Looked at here so that a read refreshed behind, which nobody awaits, is not reported
+    # as never retrieved; callers waiting on it still get the error from `result()`.
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading %s failed: %s", name, task.exception())
 
 
 class Watches:

@@ -7,11 +7,11 @@ from starlette.applications import Starlette
 
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings
-from pumppilot.engines import devices
+from pumppilot.engines import devices, queue, timer
 from pumppilot.engines.devices import DeviceReport
 from pumppilot.live import boards
 from pumppilot.live.boards import BURST
-from pumppilot.models import Device
+from pumppilot.models import Device, Run, RunStatus
 from tests.factories import PASSWORD, Tenant
 from tests.helpers import gql, login, poll
 from tests.store_commands import WRITES, counter
@@ -146,6 +146,22 @@ async def test_a_rotated_key_is_refused_at_the_next_poll(http: httpx.AsyncClient
     assert refused.json()["motor"] == "OFF"
 
 
+async def test_a_board_let_through_on_its_last_check_still_needs_its_own_key(
+    http: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+):
+    await _poll(http, tenant)
+    await _poll(http, tenant)
+
+    wrong = await poll(http, tenant.id, tenant.device_id, tenant.device_key[:-1] + "x")
+    # Another tenant's good key, for a board of the same name in this tenant.
+    borrowed = await poll(http, tenant.id, tenant.device_id, other_tenant.device_key)
+    shifted = await poll(http, other_tenant.id, tenant.device_id, tenant.device_key)
+    right = await _poll(http, tenant)
+
+    assert (wrong.status_code, borrowed.status_code, shifted.status_code) == (401, 401, 401)
+    assert right.status_code == 200
+
+
 async def test_a_suspended_tenants_board_is_refused_at_the_next_poll(
     http: httpx.AsyncClient, tenant: Tenant
 ):
@@ -189,3 +205,42 @@ async def test_a_malformed_report_is_a_clear_400(http: httpx.AsyncClient, tenant
         answer = await _poll(http, tenant, **report)
         assert answer.status_code == 400
         assert answer.json()["error"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_board_polling_from_memory_is_never_taken_for_silent(
+    app: Starlette, tenant: Tenant, clock: ManualClock, settings: Settings
+):
+    # The service's defaults: poll every 5 s, offline after 20 s without a poll.
+    strict = settings.model_copy(update={"offline_after_seconds": 20, "poll_seconds": 5})
+    memory = boards.Boards(app.state.runtime.watches, strict, clock)
+    report = DeviceReport(load_shedding=False, ready=True, output_on=True)
+    await queue.start_run(
+        tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock
+    )
+
+    # Half-second steps. The board polls a little late, every 5.5 s, the flush comes every
+    # 5 s, and the timer ticks at every step.
+    next_poll = 0.0
+    for step in range(360):
+        now = step / 2
+        if now >= next_poll:
+            answer = await memory.poll(
+                admin_id=str(tenant.id),
+                device_id=tenant.device_id,
+                key=tenant.device_key,
+                report=report,
+            )
+            assert answer.motor_on, f"the motor was stopped at {now} s"
+            next_poll += 5.5
+        if step % 10 == 9:
+            await memory.flush()
+        await timer.tick(settings=strict, clock=clock)
+        clock.advance(0.5)
+
+    run = await Run.find_one(Run.admin_id == tenant.id)
+    stored = await Device.find_one(Device.board_key == Device.key_of(tenant.id, tenant.device_id))
+    assert run is not None
+    assert stored is not None
+    assert run.status is RunStatus.RUNNING
+    assert run.holds == []
+    assert not stored.marked_offline

@@ -2,6 +2,7 @@
 from the store is shared until an event makes it stale."""
 
 import asyncio
+from collections.abc import Awaitable
 
 from beanie import PydanticObjectId
 
@@ -99,3 +100,32 @@ async def test_a_watch_hears_only_its_tenant_and_stops_when_released():
     assert heard_while_watching == 1
     assert watch.generation == 1
     assert watches.current(mine) is None
+
+
+async def test_an_old_value_refreshed_behind_is_served_while_an_event_still_waits_for_a_read():
+    watch = _watch()
+    reads = 0
+    release = asyncio.Event()
+
+    async def read() -> int:
+        nonlocal reads
+        reads += 1
+        if reads > 1:
+            await release.wait()
+        return reads
+
+    def load() -> Awaitable[int]:
+        return watch.load("boards", ("device",), read, max_age=0.0, refresh_behind=True)
+
+    first = await load()
+    # Past its age, not changed by any event: served at once, read again behind it.
+    served_while_reading = await asyncio.wait_for(load(), 1)
+    release.set()
+    await asyncio.sleep(0.01)
+    refreshed = await load()
+    # A change: nobody is handed the old value.
+    watch.heard(TenantEvent("device", watch.tenant_id))
+    after_change = await asyncio.wait_for(load(), 1)
+
+    assert (first, served_while_reading, refreshed) == (1, 1, 2)
+    assert after_change > refreshed

@@ -1,10 +1,13 @@
 """`GET /api/esp32/poll`: the board asks whether its motor may run."""
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+import json
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from starlette.types import Receive, Scope, Send
 
 from pumppilot.api.bearer import bearer_token
-from pumppilot.api.device.responses import device_answer, device_error
+from pumppilot.api.device.responses import NO_STORE, device_error
 from pumppilot.engines.devices import DeviceReport, PollAnswer
 from pumppilot.errors import BadUserInput, PumpPilotError
 from pumppilot.runtime import Runtime
@@ -15,14 +18,23 @@ MAX_FIRMWARE_LENGTH = 32
 MAX_UPTIME_DIGITS = 10
 
 
-async def poll_endpoint(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
-    params = request.query_params
+class PollEndpoint:
+    """A plain ASGI app, which Starlette routes to without building a request object or
+    a response around it: boards poll every few seconds each, so what a poll costs bounds
+    how many boards a worker serves."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _poll(scope, receive, send)
+
+
+async def _poll(scope: Scope, receive: Receive, send: Send) -> None:
+    runtime: Runtime = scope["app"].state.runtime
+    params = _parameters(scope["query_string"])
     try:
         answer = await runtime.boards.poll(
             admin_id=params.get("adminId", ""),
             device_id=params.get("deviceId", ""),
-            key=bearer_token(request.headers.get("authorization")),
+            key=bearer_token(_header(scope, b"authorization")),
             report=DeviceReport(
                 load_shedding=_flag(params.get("loadShedding"), "loadShedding"),
                 ready=_flag(params.get("ready"), "ready"),
@@ -32,9 +44,51 @@ async def poll_endpoint(request: Request) -> JSONResponse:
             ),
         )
     except PumpPilotError as exc:
-        return device_error(exc)
+        await device_error(exc)(scope, receive, send)
+        return
 
-    return device_answer(_body(answer))
+    body = _rendered(answer)
+    await send({"type": "http.response.start", "status": 200, "headers": _headers(len(body))})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+@lru_cache(maxsize=64)
+def _headers(length: int) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(length).encode()),
+        (b"cache-control", NO_STORE["Cache-Control"].encode()),
+    ]
+
+
+def _parameters(query_string: bytes) -> dict[str, str]:
+    """The query's parameters, the last of any repeated one winning, as Starlette does.
+
+    Boards send plain names, ids and digits, so the common query is split directly; one
+    with escapes goes through the standard parser.
+    """
+    text = query_string.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    found: dict[str, str] = {}
+    for pair in text.split("&"):
+        name, _, value = pair.partition("=")
+        found[name] = value
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _rendered(answer: PollAnswer) -> bytes:
+    # The boards of a tenant polling within one second get the same answer: it is
+    # encoded once.
+    return json.dumps(_body(answer), separators=(",", ":")).encode()
 
 
 def _flag(value: str | None, name: str) -> bool | None:
