@@ -21,6 +21,7 @@ from pumppilot.config import ConfigError, Settings, load_settings
 from pumppilot.demo import DemoCredentials, seed_demo
 from pumppilot.engines import accounts
 from pumppilot.errors import PumpPilotError
+from pumppilot.fleet import run_fast
 from pumppilot.store import EMBEDDED_FILE, EmbeddedStore, open_store
 
 app = typer.Typer(help="PumpPilot: shared water pumps.", no_args_is_help=True)
@@ -182,9 +183,7 @@ def simulate(  # noqa: PLR0917 -- each is a command-line option
         raise typer.Exit(2)
     try:
         boards = asyncio.run(simulation.provision(url, admin, password, devices, keys_file))
-        figures = asyncio.run(
-            simulation.simulate(url, boards, interval=interval, duration=duration)
-        )
+        figures = run_fast(simulation.simulate(url, boards, interval=interval, duration=duration))
     except simulation.SimulationError as exc:
         typer.echo(f"pumppilot: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -10,10 +10,13 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+import uvloop
 
 # A board whose answer takes longer than this counts as an error.
 TIMEOUT_SECONDS = 10.0
@@ -48,25 +51,33 @@ class Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
+    def request(self, target: str, headers: dict[str, str]) -> bytes:
+        """The bytes of a GET request, to build once and send many times."""
+        lines = [f"GET {target} HTTP/1.1", f"Host: {self._host}:{self._port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
     async def get(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        return await self.send(self.request(target, headers))
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """Send a request built by `request` and return the answer's status and body."""
         reused = self._writer is not None
         try:
-            return await self._exchange(target, headers)
+            return await self._exchange(request)
         except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
             # A kept-alive connection the server has closed meanwhile: open a new one and
             # ask once more, as browsers, libcurl and the ESP32's HTTPClient do.
             if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
                 raise
             await self.close()
-            return await self._exchange(target, headers)
+            return await self._exchange(request)
 
-    async def _exchange(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         assert self._reader is not None
-        lines = [f"GET {target} HTTP/1.1", f"Host: {self._host}:{self._port}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self._writer.write(request)
 
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -90,6 +101,12 @@ def poll_target(board: SimulatedBoard, path: str = "/api/esp32/poll") -> str:
     return f"{path}?{urlencode(query | {'ready': '1', 'fw': 'sim-1', 'uptime': '1'})}"
 
 
+def run_fast[T](main: Coroutine[Any, Any, T]) -> T:
+    """Run a fleet's event loop on uvloop (which uvicorn also uses): with thousands of
+    boards, a plain asyncio loop in the driving process becomes the slowest part."""
+    return asyncio.run(main, loop_factory=uvloop.new_event_loop)
+
+
 async def run_fleet(
     base_url: str,
     boards: list[SimulatedBoard],
@@ -107,8 +124,8 @@ async def run_fleet(
 
     async def board_loop(board: SimulatedBoard) -> None:
         connection = Connection(host, port)
-        target = poll_target(board, path)
         headers = {"Authorization": f"Bearer {board.key}"}
+        request = connection.request(poll_target(board, path), headers)
         # Not a secret: only spreads the boards over the interval.
         next_at = time.monotonic() + random.uniform(0, interval)  # noqa: S311
         try:
@@ -116,7 +133,7 @@ async def run_fleet(
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 if time.monotonic() >= deadline:
                     return
-                await _one_poll(connection, target, headers, figures)
+                await _one_poll(connection, request, figures)
                 if on_poll is not None:
                     on_poll()
                 next_at += interval
@@ -127,13 +144,11 @@ async def run_fleet(
     return figures
 
 
-async def _one_poll(
-    connection: Connection, target: str, headers: dict[str, str], figures: FleetFigures
-) -> None:
+async def _one_poll(connection: Connection, request: bytes, figures: FleetFigures) -> None:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):
-            status, body = await connection.get(target, headers)
+            status, body = await connection.send(request)
     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
         figures.error(type(exc).__name__)
         await connection.close()

@@ -46,8 +46,11 @@ FLUSH_BATCH = 500
 # as it is told to; faster than that it is answered 429.
 BURST = 5
 # What polls read (the tenant, its boards, its queue) is read again at least this often,
-# events or not, behind the polls: they never wait for it. Events make it stale at once.
-BULK_MAX_AGE = 60.0
+# events or not, behind the polls: they never wait for it. Events make it stale at once;
+# this only bounds the damage of an event that never arrived (a lost Redis connection
+# already makes every watch forget). Ten thousand boards are two thousand tenants, whose
+# three reads each come back every few minutes rather than every minute.
+BULK_MAX_AGE = 300.0
 NEVER = datetime.min.replace(tzinfo=UTC)
 
 

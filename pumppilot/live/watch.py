@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 # Even while watched, nothing read from the store is trusted longer than this: it bounds
 # how stale a worker can be if an event ever goes missing.
 MAX_AGE_SECONDS = 10.0
+# How much earlier than its maximum age a value may be read again, as a fraction of it.
+MAX_AGE_SPREAD = 0.5
 # A tenant nobody subscribes to stays watched this long after its last request.
 LINGER_SECONDS = 60.0
 # How long one rendering of loaded state is handed to further subscribers.
@@ -37,6 +40,10 @@ class _Loaded:
     generation: int
     loaded_at: float
     value: Any
+    # Each value counts as old a little before its `max_age`, by a random fraction of it:
+    # values read together (a restart, a burst of new tenants) are not read again
+    # together.
+    spread: float = 1.0
 
 
 @dataclass
@@ -116,7 +123,7 @@ class TenantWatch:
         would otherwise hold up every caller once per `max_age`.
         """
         loaded = self._loaded.get(name)
-        fresh = loaded is not None and time.monotonic() - loaded.loaded_at < max_age
+        fresh = loaded is not None and time.monotonic() - loaded.loaded_at < max_age * loaded.spread
         if fresh and loaded is not None and loaded.generation == self.generation:
             value: T = loaded.value
             return value
@@ -187,7 +194,12 @@ class TenantWatch:
         finally:
             del self._loading[name]
         self._loaded[name] = _Loaded(
-            stamp=stamp, generation=generation, loaded_at=started, value=value
+            stamp=stamp,
+            generation=generation,
+            loaded_at=started,
+            value=value,
+            # Not a secret: only spreads reads over time.
+            spread=random.uniform(1 - MAX_AGE_SPREAD, 1.0),  # noqa: S311
         )
         return value
 

@@ -48,7 +48,9 @@ async def _poll(scope: Scope, receive: Receive, send: Send) -> None:
         return
 
     body = _rendered(answer)
-    await send({"type": "http.response.start", "status": 200, "headers": _headers(len(body))})
+    # A fresh list: a middleware may add to the headers of the message it passes on.
+    headers = list(_headers(len(body)))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -60,12 +62,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _headers(length: int) -> list[tuple[bytes, bytes]]:
-    return [
+def _headers(length: int) -> tuple[tuple[bytes, bytes], ...]:
+    return (
         (b"content-type", b"application/json"),
         (b"content-length", str(length).encode()),
         (b"cache-control", NO_STORE["Cache-Control"].encode()),
-    ]
+    )
 
 
 def _parameters(query_string: bytes) -> dict[str, str]:
