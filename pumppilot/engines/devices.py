@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
@@ -113,22 +114,14 @@ async def register_device(
 
 async def rotate_key(*, actor: Caller, device_id: str, clock: Clock) -> tuple[Device, str]:
     """Give a device a new key; the old one stops working at once."""
-    actor.require(Role.ADMIN)
-    tenant_id = actor.own_tenant()
-    device = await find_device(tenant_id, device_id)
-    if device is None:
-        raise NotFound("no such device")
-
     key = new_key()
-    await device.set({Device.key_hash: hash_key(key), Device.revoked: False})
-    await audit.record(
+    device = await _change_own_board(
+        actor,
+        device_id,
+        {Device.key_hash: hash_key(key), Device.revoked: False},
         AuditAction.DEVICE_KEY_ROTATED,
-        clock=clock,
-        actor=actor,
-        tenant_id=tenant_id,
-        target=device_id,
+        clock,
     )
-    await events.publish("device", tenant_id, subject=device_id)
     return device, key
 
 
@@ -140,22 +133,30 @@ async def revoke_device(
     A run that only this board kept going is held at once: a revoked board no longer
     counts as online, so its motor-off time is never charged.
     """
+    device = await _change_own_board(
+        actor, device_id, {Device.revoked: True}, AuditAction.DEVICE_REVOKED, clock
+    )
+    await queue.settle_due(device.admin_id, settings=settings, clock=clock)
+    return device
+
+
+async def _change_own_board(
+    actor: Caller,
+    device_id: str,
+    changes: dict[Any, object],
+    action: AuditAction,
+    clock: Clock,
+) -> Device:
+    """Change a board of the admin's own tenant, audit it, and announce it."""
     actor.require(Role.ADMIN)
     tenant_id = actor.own_tenant()
     device = await find_device(tenant_id, device_id)
     if device is None:
         raise NotFound("no such device")
 
-    await device.set({Device.revoked: True})
-    await audit.record(
-        AuditAction.DEVICE_REVOKED,
-        clock=clock,
-        actor=actor,
-        tenant_id=tenant_id,
-        target=device_id,
-    )
+    await device.set(changes)
+    await audit.record(action, clock=clock, actor=actor, tenant_id=tenant_id, target=device_id)
     await events.publish("device", tenant_id, subject=device_id)
-    await queue.settle_due(tenant_id, settings=settings, clock=clock)
     return device
 
 
