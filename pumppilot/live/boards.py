@@ -95,8 +95,8 @@ class Boards:
         tenant_id = watch.tenant_id
         device = board[0]
         assert device.id is not None
+        self._limit(device.id)
         now = self._clock.now()
-        self._limit(device.id, now.timestamp())
 
         view = await state.queue_view(watch, max_age=BULK_MAX_AGE, refresh_behind=True)
         stored = self._stored_seen(device)
@@ -211,11 +211,13 @@ class Boards:
             return stored or NEVER
         return written if stored is None or written > stored else stored
 
-    def _limit(self, device_id: PydanticObjectId, now: float) -> None:
+    def _limit(self, device_id: PydanticObjectId) -> None:
+        # Real elapsed time, not the service's clock: a wall clock set back or forward
+        # must neither lock boards out nor lift the limit.
         rate = 2 / self._settings.poll_seconds
+        now = time.monotonic()
         tokens, at = self._buckets.get(device_id, (float(BURST), now))
-        # A clock set back refills nothing rather than taking allowance away.
-        tokens = min(float(BURST), tokens + max(0.0, now - at) * rate)
+        tokens = min(float(BURST), tokens + (now - at) * rate)
         if tokens < 1:
             self._buckets[device_id] = (tokens, now)
             raise RateLimited(
