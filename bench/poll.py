@@ -38,6 +38,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from bench.fleet_seed import seed_fleet
 from bench.measure import quantile
 from pumppilot.clock import SystemClock
@@ -160,12 +162,17 @@ async def main(arguments: argparse.Namespace) -> None:
                 fleet = await run_fleet(
                     base, boards, interval=arguments.interval, duration=arguments.duration
                 )
+                async with httpx.AsyncClient() as client:
+                    collections = (await client.get(f"{base}/bench/gc")).json()
             finally:
                 if server.returncode is None:
                     server.terminate()
                 await server.wait()
 
     _report(arguments, bare, real, fleet)
+    print("server's garbage collections (whole run)")
+    for generation, figures in collections.items():
+        print(f"  generation {generation}  {figures}")
 
 
 def _report(arguments: argparse.Namespace, bare: Rate, real: Rate, fleet: FleetFigures) -> None:
@@ -183,6 +190,13 @@ def _report(arguments: argparse.Namespace, bare: Rate, real: Rate, fleet: FleetF
     if len(answered) >= 2:
         print(f"  latency p50 {quantile(answered, 50) * 1000:7.1f} ms")
         print(f"  latency p99 {quantile(answered, 99) * 1000:7.1f} ms")
+    connecting = fleet.connecting
+    if len(connecting) >= 2:
+        print(
+            f"  of which {len(connecting)} opened their connection: "
+            f"p50 {quantile(connecting, 50) * 1000:.1f} ms, "
+            f"p99 {quantile(connecting, 99) * 1000:.1f} ms"
+        )
     print(f"  errors {sum(fleet.errors.values())} {fleet.errors or ''}")
 
 

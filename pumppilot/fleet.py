@@ -32,6 +32,8 @@ class SimulatedBoard:
 @dataclass
 class FleetFigures:
     latencies: list[float] = field(default_factory=list)
+    # The latencies of polls that had to open their connection first, also in `latencies`.
+    connecting: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     motor_on: int = 0
 
@@ -50,6 +52,10 @@ class Connection:
         self._host, self._port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+
+    @property
+    def open(self) -> bool:
+        return self._writer is not None
 
     def request(self, target: str, headers: dict[str, str]) -> bytes:
         """The bytes of a GET request, to build once and send many times."""
@@ -145,6 +151,7 @@ async def run_fleet(
 
 
 async def _one_poll(connection: Connection, request: bytes, figures: FleetFigures) -> None:
+    connecting = not connection.open
     started = time.perf_counter()
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):
@@ -156,6 +163,9 @@ async def _one_poll(connection: Connection, request: bytes, figures: FleetFigure
     if status != HTTPStatus.OK:
         figures.error(f"HTTP {status}")
         return
-    figures.latencies.append(time.perf_counter() - started)
+    latency = time.perf_counter() - started
+    figures.latencies.append(latency)
+    if connecting:
+        figures.connecting.append(latency)
     if b'"motor":"ON"' in body:
         figures.motor_on += 1
