@@ -71,7 +71,7 @@ async def seed_fleet(devices: int, running: int, settings: Settings) -> list[Sim
 
 
 def _more_boards(tenant_ids: list[PydanticObjectId], count: int) -> list[SimulatedBoard]:
-    """`count` boards spread over the tenants in turn, up to a tenant's share each."""
+    """`count` more boards, dealt to the tenants in turn."""
     boards = []
     for number in range(count):
         tenant_id = tenant_ids[number % len(tenant_ids)]

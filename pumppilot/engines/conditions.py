@@ -13,6 +13,7 @@ from pumppilot.config import Settings
 from pumppilot.engines import versions
 from pumppilot.engines.runs import deadline, ms_run
 from pumppilot.models import Admin, Device, HoldReason, Run, RunStatus, status_fields
+from pumppilot.models.security import seen_within
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,11 @@ async def unsafe_conditions(tenant: Admin, *, settings: Settings, now: datetime)
     # for every tenant with a run, and a tenant may have many boards.
     found = Device.get_pymongo_collection().find({"admin_id": tenant.id, "revoked": False}, SIGNALS)
     boards = await found.to_list()
-    cutoff = now - settings.offline_after
     seen = [board["last_seen_at"] for board in boards if board.get("last_seen_at") is not None]
     online = [
         board
         for board in boards
-        if board.get("last_seen_at") is not None and board["last_seen_at"] >= cutoff
+        if seen_within(board.get("last_seen_at"), now, settings.offline_after)
     ]
     if not online:
         return Unsafe(HoldReason.DEVICE_OFFLINE, _motor_stopped_at(seen, settings, now))

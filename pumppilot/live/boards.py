@@ -10,7 +10,8 @@ path through the engines, with its writes and settling, when anything may need t
 a changed signal, a board coming back online (marked offline, or its stored last-seen
 time past the offline threshold), a deadline passed, or a run to promote or resume. The
 flush keeps a polling board's stored time within a quarter of the threshold plus one
-flush interval, so a board that polls is not taken for silent.
+poll interval and one flush interval (15 s with the defaults, against 20 s), so a board
+that polls is not taken for silent.
 """
 
 import asyncio

@@ -32,6 +32,11 @@ class Session(Document):
         indexes = [IndexModel([("account_id", ASCENDING)], name="account_sessions")]
 
 
+def seen_within(last_seen_at: datetime | None, now: datetime, offline_after: timedelta) -> bool:
+    """Whether a board last seen at `last_seen_at` counts as online at `now`."""
+    return last_seen_at is not None and now - last_seen_at <= offline_after
+
+
 class Device(Document):
     """A pump controller board. Its key is shown once; only a hash of it is stored."""
 
@@ -60,7 +65,7 @@ class Device(Document):
 
     def online(self, now: datetime, offline_after: timedelta) -> bool:
         """Whether the board has polled within `offline_after` of `now`."""
-        return self.last_seen_at is not None and now - self.last_seen_at <= offline_after
+        return seen_within(self.last_seen_at, now, offline_after)
 
     class Settings:
         name = "devices"
