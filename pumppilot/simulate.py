@@ -8,6 +8,7 @@ interval, with a live progress line, and a summary is printed at the end.
 
 import asyncio
 import json
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -112,16 +113,26 @@ async def _graphql(
 
 
 def _read_keys(path: Path, admin_id: str) -> dict[str, str]:
+    keys = _read_all(path).get(admin_id)
+    return dict(keys) if isinstance(keys, dict) else {}
+
+
+def _read_all(path: Path) -> dict[str, Any]:
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    keys = stored.get(admin_id) if isinstance(stored, dict) else None
-    return dict(keys) if isinstance(keys, dict) else {}
+    return stored if isinstance(stored, dict) else {}
 
 
 def _write_keys(path: Path, admin_id: str, keys: dict[str, str]) -> None:
+    """Keep this admin's keys beside the other admins' in the file."""
+    everyone = _read_all(path)
+    everyone[admin_id] = keys
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({admin_id: keys}))
-    # Device keys are secrets, even simulated ones.
+    # Device keys are secrets, even simulated ones: the file is the owner's alone from
+    # the moment it exists.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(everyone, file)
     path.chmod(0o600)

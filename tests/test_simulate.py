@@ -31,6 +31,23 @@ async def test_boards_are_registered_once_and_poll_without_errors(
     assert oct(keys.stat().st_mode & 0o777) == "0o600"
 
 
+async def test_two_admins_keep_their_boards_keys_in_one_file(
+    app: Starlette, tenant: Tenant, other_tenant: Tenant, tmp_path: Path
+):
+    keys = tmp_path / "boards.json"
+
+    async with live_server(app) as address:
+        url = f"http://{address}"
+        farm = await provision(url, "farm-admin", PASSWORD, 2, keys)
+        await provision(url, "village-admin", PASSWORD, 2, keys)
+        # The farm's boards are not registered again: their keys are still in the file.
+        again = await provision(url, "farm-admin", PASSWORD, 2, keys)
+        figures = await run_fleet(url, again, interval=0.5, duration=1.0)
+
+    assert again == farm
+    assert figures.errors == {}
+
+
 async def test_the_command_prints_a_summary(app: Starlette, tenant: Tenant, tmp_path: Path):
     async with live_server(app) as address:
         command = await asyncio.create_subprocess_exec(
