@@ -27,6 +27,7 @@ from pumppilot.engines import timer
 from pumppilot.events import EventBus, InMemoryBus
 from pumppilot.events.redis_bus import RedisBus
 from pumppilot.live.watch import Watches
+from pumppilot.presence import use_presence
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
 
@@ -57,6 +58,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         app.state.store = store
         bus = await _open_bus(settings)
         events.use_bus(bus)
+        # What the other workers (or this one before a restart) heard, before any poll or
+        # tick asks whether a board is online.
+        use_presence(runtime.presence)
+        await runtime.presence.refresh()
         background = [
             asyncio.create_task(_sweep_forever(runtime.watches)),
             asyncio.create_task(runtime.boards.flush_forever()),
@@ -80,10 +85,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             await store.close()
 
     app = Starlette(
+        # The poll first: the router tries routes in order, and polls are most requests.
         routes=[
+            Route("/api/esp32/poll", PollEndpoint(), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/api/esp32/poll", PollEndpoint(), methods=["GET"]),
             Route("/api/esp32/scan", scan_endpoint, methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
         ],

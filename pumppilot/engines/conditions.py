@@ -14,10 +14,11 @@ from pumppilot.engines import versions
 from pumppilot.engines.runs import deadline, ms_run
 from pumppilot.models import Admin, Device, HoldReason, Run, RunStatus, status_fields
 from pumppilot.models.security import seen_within
+from pumppilot.presence import presence
 
 log = logging.getLogger(__name__)
 
-SIGNALS = {"_id": 0, "last_seen_at": 1, "load_shedding": 1, "ready": 1}
+SIGNALS = {"_id": 1, "last_seen_at": 1, "load_shedding": 1, "ready": 1}
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,13 @@ async def unsafe_conditions(tenant: Admin, *, settings: Settings, now: datetime)
     # for every tenant with a run, and a tenant may have many boards.
     found = Device.get_pymongo_collection().find({"admin_id": tenant.id, "revoked": False}, SIGNALS)
     boards = await found.to_list()
-    seen = [board["last_seen_at"] for board in boards if board.get("last_seen_at") is not None]
+    # The stored time may lag the board's last poll: the workers' presence has the newest.
+    table = presence()
+    for board in boards:
+        board["last_seen_at"] = table.last_seen(str(board["_id"]), board.get("last_seen_at"))
+    seen = [board["last_seen_at"] for board in boards if board["last_seen_at"] is not None]
     online = [
-        board
-        for board in boards
-        if seen_within(board.get("last_seen_at"), now, settings.offline_after)
+        board for board in boards if seen_within(board["last_seen_at"], now, settings.offline_after)
     ]
     if not online:
         return Unsafe(HoldReason.DEVICE_OFFLINE, _motor_stopped_at(seen, settings, now))

@@ -22,6 +22,7 @@ from pumppilot.engines.ids import parse_id
 from pumppilot.engines.runs import remaining_seconds
 from pumppilot.errors import BadUserInput, Conflict, NotFound, Suspended, Unauthenticated
 from pumppilot.models import Admin, Device, Role, Run, RunStatus, User
+from pumppilot.presence import presence
 
 log = logging.getLogger(__name__)
 
@@ -306,14 +307,16 @@ async def _record_report(
 ) -> None:
     """Keep what the board reported, writing only on a change or once per poll interval."""
     now = clock.now()
+    table = presence()
+    # Asked before this poll is noted: was the board silent until now?
+    back_online = device.marked_offline or not table.online(device, now, settings.offline_after)
     changes = report_changes(device, report)
     interval = timedelta(seconds=settings.poll_seconds)
     stale = device.last_seen_at is None or now - device.last_seen_at >= interval
-    if not changes and not stale:
+    if not changes and not stale and not back_online:
+        table.heard(device, now)
         return
 
-    offline_after = settings.offline_after
-    back_online = not device.online(now, offline_after) or device.marked_offline
     if back_online:
         log.info("device %s of tenant %s is online", device.device_id, device.admin_id)
     seen = {"last_seen_at": now, "marked_offline": False}
@@ -322,30 +325,50 @@ async def _record_report(
     await Device.get_pymongo_collection().update_one(
         {"_id": device.id}, {"$set": {**changes, **seen}}
     )
+    table.heard(device, now, stored=now)
     # A mere refresh of last_seen is not announced: it happens every poll interval.
     if changes or back_online:
         await events.publish("device", device.admin_id, subject=device.device_id)
 
 
-def report_changes(device: Device, report: DeviceReport) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What is stored of a board's own reports, as a poll is compared with it."""
+
+    load_shedding: bool | None
+    ready: bool | None
+    output_on: bool | None
+    firmware: str | None
+    uptime_seconds: int | None
+
+    @classmethod
+    def of(cls, device: Device) -> "Signals":
+        return cls(
+            device.load_shedding,
+            device.ready,
+            device.output_on,
+            device.firmware,
+            device.uptime_seconds,
+        )
+
+
+def report_changes(stored: Device | Signals, report: DeviceReport) -> dict[str, object]:
     """What the board reported that differs from what is stored.
 
     Uptime grows with every poll, so it counts as a change only when it went back (the
     board restarted) or was never stored; otherwise it is written with last-seen times.
     """
     reported = (
-        ("load_shedding", report.load_shedding),
-        ("ready", report.ready),
-        ("output_on", report.output_on),
-        ("firmware", report.firmware),
+        ("load_shedding", report.load_shedding, stored.load_shedding),
+        ("ready", report.ready, stored.ready),
+        ("output_on", report.output_on, stored.output_on),
+        ("firmware", report.firmware, stored.firmware),
     )
     changes: dict[str, object] = {
-        field: value
-        for field, value in reported
-        if value is not None and getattr(device, field) != value
+        field: value for field, value, known in reported if value is not None and known != value
     }
-    uptime, stored = report.uptime_seconds, device.uptime_seconds
-    if uptime is not None and (stored is None or uptime < stored):
+    uptime, known_uptime = report.uptime_seconds, stored.uptime_seconds
+    if uptime is not None and (known_uptime is None or uptime < known_uptime):
         changes["uptime_seconds"] = uptime
     return changes
 
@@ -353,20 +376,31 @@ def report_changes(device: Device, report: DeviceReport) -> dict[str, object]:
 async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:
     """Announce boards that stopped polling; returns how many were newly marked offline.
 
-    Any worker's timer may do this: the conditional write lets one announcement win.
+    The stored times lag the boards' polls (see `pumppilot.presence`), so what the store
+    calls silent is checked against the workers' presence first. Any worker's timer may
+    do this: the conditional write lets one announcement win.
     """
     cutoff = clock.now() - settings.offline_after
-    silent = await Device.find(
-        {"marked_offline": False, "revoked": False, "last_seen_at": {"$lt": cutoff}}
-    ).to_list()
+    table = presence()
+    candidates = (
+        await Device.get_pymongo_collection()
+        .find(
+            {"marked_offline": False, "revoked": False, "last_seen_at": {"$lt": cutoff}},
+            {"_id": 1, "admin_id": 1, "device_id": 1, "last_seen_at": 1},
+        )
+        .to_list()
+    )
     marked = 0
-    for device in silent:
+    for board in candidates:
+        seen = table.last_seen(str(board["_id"]), board["last_seen_at"])
+        if seen is None or seen >= cutoff:
+            continue
         result = await Device.get_pymongo_collection().update_one(
-            {"_id": device.id, "marked_offline": False, "last_seen_at": device.last_seen_at},
-            {"$set": {"marked_offline": True}},
+            {"_id": board["_id"], "marked_offline": False, "last_seen_at": board["last_seen_at"]},
+            {"$set": {"marked_offline": True, "last_seen_at": seen}},
         )
         if result.modified_count:
             marked += 1
-            log.info("device %s of tenant %s is offline", device.device_id, device.admin_id)
-            await events.publish("device", device.admin_id, subject=device.device_id)
+            log.info("device %s of tenant %s is offline", board["device_id"], board["admin_id"])
+            await events.publish("device", board["admin_id"], subject=board["device_id"])
     return marked

@@ -21,13 +21,19 @@ from pumppilot.stopping import stopping
 
 log = logging.getLogger(__name__)
 
+# The store's last-seen times lag the polls by minutes (`pumppilot.presence`), so its scan
+# for silent boards finds most of the fleet and is run this often. Boards a live worker
+# answered are marked by that worker's presence flush within seconds; the scan finds the
+# others (silent since before this worker started, or answered by a worker that died).
+SILENT_SCAN_SECONDS = 60.0
+
 
 async def tick(*, settings: Settings, clock: Clock, look_for_silent: bool = True) -> int:
     """Settle every tenant that has an active run; returns how many were looked at.
 
     First it finishes whatever a killed process left half-done, so the runs it settles
     next start from consistent balances. Looking for boards that fell silent reads every
-    board, so `run_forever` does it once per poll interval rather than at every tick;
+    board, so `run_forever` does it once a minute rather than at every tick;
     runs are held by the settling either way, this only announces the boards.
     """
     await wallet.finish_pending()
@@ -49,7 +55,7 @@ async def run_forever(*, settings: Settings, clock: Clock) -> None:
     while True:
         look_for_silent = time.monotonic() >= silent_check_due
         if look_for_silent:
-            silent_check_due = time.monotonic() + settings.poll_seconds
+            silent_check_due = time.monotonic() + SILENT_SCAN_SECONDS
         try:
             await tick(settings=settings, clock=clock, look_for_silent=look_for_silent)
         except Exception:

@@ -2,16 +2,11 @@
 
 A board polls every few seconds, and most polls change nothing: the same signals, the
 same run. Such a poll is answered from the tenant's watch (the board and its tenant,
-the queue), and its last-seen time is kept in memory. Every `FLUSH_SECONDS` a background
-flush writes the last-seen times of the boards whose stored one is a quarter of the
-offline threshold old: with the defaults that is every board at every flush, and with a
-longer threshold the store sees proportionally fewer writes. A poll takes the full
-path through the engines, with its writes and settling, when anything may need them:
-a changed signal, a board coming back online (marked offline, or its stored last-seen
-time past the offline threshold), a deadline passed, or a run to promote or resume. The
-flush keeps a polling board's stored time within a quarter of the threshold plus one
-poll interval and one flush interval (15 s with the defaults, against 20 s), so a board
-that polls is not taken for silent.
+the queue), and noted in the process's presence table (`pumppilot.presence`), which a
+background flush shares with the other workers every `FLUSH_SECONDS`. A poll takes the
+full path through the engines, with its writes and settling, when anything may need
+them: a changed signal, a board coming back online (marked offline, or no poll of it
+known within the offline threshold), a deadline passed, or a run to promote or resume.
 """
 
 import asyncio
@@ -21,11 +16,10 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from beanie import PydanticObjectId
-from pymongo import UpdateOne
 
 from pumppilot.clock import Clock
 from pumppilot.config import Settings
@@ -37,12 +31,12 @@ from pumppilot.errors import RateLimited
 from pumppilot.live import state
 from pumppilot.live.watch import TenantWatch, Watches
 from pumppilot.models import Admin, Device, HoldReason, RunStatus
+from pumppilot.presence import NEVER, presence
 from pumppilot.stopping import stopping
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5.0
-FLUSH_BATCH = 500
 # A board may poll in a burst of this many (a reboot, a card scan), then twice as often
 # as it is told to; faster than that it is answered 429.
 BURST = 5
@@ -52,18 +46,47 @@ BURST = 5
 # already makes every watch forget). Ten thousand boards are two thousand tenants, whose
 # three reads each come back every few minutes rather than every minute.
 BULK_MAX_AGE = 300.0
-NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What a poll from memory reads of its board, taken once as the board is checked:
+    each read of a Beanie document's attribute goes through its lazy parser, and each
+    lookup by ObjectId hashes it again, where a string keeps its hash."""
+
+    board: str
+    tenant: str
+    admin_id: PydanticObjectId
+    device_id: str
+    last_seen_at: datetime | None
+    marked_offline: bool
+    signals: devices.Signals
+
+    @classmethod
+    def of(cls, device: Device) -> "_Facts":
+        return cls(
+            str(device.id),
+            str(device.admin_id),
+            device.admin_id,
+            device.device_id,
+            device.last_seen_at,
+            device.marked_offline,
+            devices.Signals.of(device),
+        )
 
 
 @dataclass(slots=True)
 class _Verified:
-    """A board whose key and tenant were found good, and when."""
+    """A board whose key and tenant were found good, and when; and its poll allowance."""
 
     key: bytes
     watch: TenantWatch
     generation: int
     board: Board
+    facts: _Facts
     at: float
+    tokens: float
+    tokens_at: float
 
     def still_good(self, watch: TenantWatch, key: bytes) -> bool:
         return (
@@ -79,44 +102,39 @@ class Boards:
         self._watches = watches
         self._settings = settings
         self._clock = clock
-        # Polls answered here whose last-seen time is not in the store yet.
-        self._seen: dict[PydanticObjectId, datetime] = {}
-        # The newest last-seen time this worker knows the store holds, per board.
-        self._written: dict[PydanticObjectId, datetime] = {}
-        self._buckets: dict[PydanticObjectId, tuple[float, float]] = {}
-        self._answers: dict[PydanticObjectId, tuple[QueueView, int, PollAnswer]] = {}
+        self._answers: dict[str, tuple[QueueView, int, PollAnswer]] = {}
         self._verified: dict[tuple[str, str], _Verified] = {}
-        self._refresh_after = settings.offline_after / 4
         self._offline_after = settings.offline_after
 
     async def poll(
         self, *, admin_id: str, device_id: str, key: str | None, report: DeviceReport
     ) -> PollAnswer:
-        watch, board = await self._checked(admin_id, device_id, key)
-        tenant_id = watch.tenant_id
-        device = board[0]
-        assert device.id is not None
-        self._limit(device.id)
+        check = await self._checked(admin_id, device_id, key)
+        watch, facts = check.watch, check.facts
+        self._limit(check)
         now = self._clock.now()
 
         view = await state.queue_view(watch, max_age=BULK_MAX_AGE, refresh_behind=True)
-        stored = self._stored_seen(device)
-        if self._needs_engines(board, report, view, now, stored):
-            answer = await devices.poll_board(
-                board, report, settings=self._settings, clock=self._clock
+        table = presence()
+        seen = table.last_seen(facts.board, facts.last_seen_at) or NEVER
+        if self._needs_engines(facts, report, view, now, seen):
+            # The engines note the poll in the presence table themselves.
+            return await devices.poll_board(
+                check.board, report, settings=self._settings, clock=self._clock
             )
-            self._written[device.id] = now
-            self._seen.pop(device.id, None)
-            return answer
 
-        if now - stored >= self._refresh_after:
-            self._seen[device.id] = now
-        return self._answer(tenant_id, view, now)
+        table.note(
+            facts.board,
+            now,
+            stored=facts.last_seen_at,
+            tenant_id=facts.admin_id,
+            device_id=facts.device_id,
+        )
+        return self._answer(facts.tenant, watch.tenant_id, view, now)
 
-    async def _checked(
-        self, admin_id: str, device_id: str, key: str | None
-    ) -> tuple[TenantWatch, Board]:
-        """The tenant's watch and the board, once the key and the tenant are found good.
+    async def _checked(self, admin_id: str, device_id: str, key: str | None) -> _Verified:
+        """The board's check: its tenant's watch and the board, once the key and the
+        tenant are found good.
 
         A board that presents the key it presented last, while its tenant has heard no
         event since, is let through on that earlier check: any rotation, revocation or
@@ -125,9 +143,11 @@ class Boards:
         claim = (admin_id, device_id)
         earlier = self._verified.get(claim)
         if earlier is not None and key is not None:
-            watch = await self._watches.touch(earlier.watch.tenant_id)
+            # Without waiting, as a kept watch needs nothing read: most polls end here.
+            kept = self._watches.touch_kept(earlier.watch.tenant_id)
+            watch = kept or await self._watches.touch(earlier.watch.tenant_id)
             if earlier.still_good(watch, key.encode()):
-                return watch, earlier.board
+                return earlier
 
         tenant_id = devices.claimed_tenant(admin_id=admin_id, device_id=device_id, key=key)
         assert key is not None
@@ -135,20 +155,28 @@ class Boards:
         generation = watch.generation
         found = await self._board(watch, tenant_id, device_id)
         board = devices.check_board(found, device_id=device_id, key=key)
-        self._verified[claim] = _Verified(key.encode(), watch, generation, board, time.monotonic())
-        return watch, board
+        now = time.monotonic()
+        # A board checked again keeps what is left of its allowance.
+        tokens, tokens_at = (earlier.tokens, earlier.tokens_at) if earlier else (float(BURST), now)
+        check = _Verified(
+            key.encode(), watch, generation, board, _Facts.of(board[0]), now, tokens, tokens_at
+        )
+        self._verified[claim] = check
+        return check
 
-    def _answer(self, tenant_id: PydanticObjectId, view: QueueView, now: datetime) -> PollAnswer:
+    def _answer(
+        self, tenant: str, tenant_id: PydanticObjectId, view: QueueView, now: datetime
+    ) -> PollAnswer:
         """The answer for the tenant's boards, made once per second and queue state."""
         second = int(now.timestamp())
-        kept = self._answers.get(tenant_id)
+        kept = self._answers.get(tenant)
         if kept is not None and kept[0] is view and kept[1] == second:
             return kept[2]
 
         answer = devices.answer_for(
             tenant_id, view.active, version=view.version, settings=self._settings, clock=self._clock
         )
-        self._answers[tenant_id] = (view, second, answer)
+        self._answers[tenant] = (view, second, answer)
         return answer
 
     async def _board(
@@ -184,16 +212,14 @@ class Boards:
         return (device, admin) if device is not None else None
 
     def _needs_engines(
-        self, board: Board, report: DeviceReport, view: QueueView, now: datetime, stored: datetime
+        self, facts: _Facts, report: DeviceReport, view: QueueView, now: datetime, seen: datetime
     ) -> bool:
-        device, _ = board
-        # Silent as far as the store can tell: welcomed back (and announced) by the engines.
-        # Younger last-seen times are refreshed by the flush, at no cost to the poll.
-        if now - stored >= self._offline_after:
+        # Silent as far as any worker knows: welcomed back (and announced) by the engines.
+        if now - seen >= self._offline_after:
             return True
-        if device.marked_offline:
+        if facts.marked_offline:
             return True
-        if devices.report_changes(device, report):
+        if devices.report_changes(facts.signals, report):
             return True
 
         active = view.active
@@ -204,37 +230,24 @@ class Boards:
             return due is not None and due <= now
         return active.hold_reason is HoldReason.DEVICE_OFFLINE
 
-    def _stored_seen(self, device: Device) -> datetime:
-        """The newest last-seen time of the board that this worker knows the store holds."""
-        assert device.id is not None
-        written, stored = self._written.get(device.id), device.last_seen_at
-        if written is None:
-            return stored or NEVER
-        return written if stored is None or written > stored else stored
-
-    def _limit(self, device_id: PydanticObjectId) -> None:
+    def _limit(self, check: _Verified) -> None:
         # Real elapsed time, not the service's clock: a wall clock set back or forward
         # must neither lock boards out nor lift the limit.
         rate = 2 / self._settings.poll_seconds
         now = time.monotonic()
-        tokens, at = self._buckets.get(device_id, (float(BURST), now))
-        tokens = min(float(BURST), tokens + (now - at) * rate)
+        tokens = min(float(BURST), check.tokens + (now - check.tokens_at) * rate)
+        check.tokens_at = now
         if tokens < 1:
-            self._buckets[device_id] = (tokens, now)
+            check.tokens = tokens
             raise RateLimited(
                 f"poll at most every {self._settings.poll_seconds} s",
                 retry_after_seconds=math.ceil((1 - tokens) / rate),
             )
-        self._buckets[device_id] = (tokens - 1, now)
+        check.tokens = tokens - 1
 
     async def flush(self) -> int:
-        """Write the last-seen times of polls answered here; returns how many boards.
-
-        One update per board, each found by its id: the embedded store matches a list of
-        ids (`$in`) by comparing every board with every id, which grows with the square of
-        the fleet. The updates go in batches of `FLUSH_BATCH`, one command each.
-        """
-        pending, self._seen = self._seen, {}
+        """Share this worker's polls through the presence table and drop old checks;
+        returns how many boards' stored last-seen times were brought up to date."""
         # Answers are kept for their second only, checks for a while: dropping them here
         # bounds the memory.
         self._answers.clear()
@@ -242,30 +255,7 @@ class Boards:
         self._verified = {
             claim: check for claim, check in self._verified.items() if check.at >= cutoff
         }
-        items = list(pending.items())
-        done = 0
-        try:
-            for start in range(0, len(items), FLUSH_BATCH):
-                batch = items[start : start + FLUSH_BATCH]
-                await Device.get_pymongo_collection().bulk_write(
-                    [
-                        UpdateOne(
-                            {"_id": device_id, "last_seen_at": {"$lt": seen}},
-                            {"$set": {"last_seen_at": seen}},
-                        )
-                        for device_id, seen in batch
-                    ],
-                    ordered=False,
-                )
-                for device_id, seen in batch:
-                    self._written[device_id] = max(self._written.get(device_id, seen), seen)
-                done += len(batch)
-        except Exception:
-            # Keep the unwritten ones for the next flush, unless a newer poll came in.
-            for device_id, seen in items[done:]:
-                self._seen.setdefault(device_id, seen)
-            raise
-        return len(items)
+        return await presence().flush()
 
     async def flush_forever(self) -> None:
         while True:
@@ -276,8 +266,8 @@ class Boards:
                 if stopping():
                     # The closing flush writes what is left.
                     return
-                # The next flush, or the next poll through the engines, writes it instead.
-                log.exception("flushing last-seen times failed")
+                # The presence table keeps what it heard; the next flush shares it.
+                log.exception("sharing the boards' presence failed")
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -7,6 +7,7 @@ from pumppilot.config import Settings
 from pumppilot.engines import devices, directory, queue
 from pumppilot.live.watch import MAX_AGE_SECONDS, TenantWatch
 from pumppilot.models import Device, User
+from pumppilot.presence import presence
 
 # Boards refresh last_seen without announcing it (it changes every poll), so a board
 # that looks offline in a list older than this is read again before it is called so.
@@ -35,8 +36,10 @@ async def boards(watch: TenantWatch, *, settings: Settings, clock: Clock) -> lis
     found = await _boards(watch)
     loaded_at = watch.loaded_at("boards") or 0.0
     now = clock.now()
+    table = presence()
     looks_offline = any(
-        not board.revoked and not board.online(now, settings.offline_after) for board in found
+        not board.revoked and not table.online(board, now, settings.offline_after)
+        for board in found
     )
     if looks_offline and time.monotonic() - loaded_at >= OFFLINE_RECHECK_SECONDS:
         watch.forget("boards")

@@ -233,9 +233,17 @@ class Watches:
 
     async def touch(self, tenant_id: PydanticObjectId) -> TenantWatch:
         """The tenant's watch, kept for a while after this call (for request caches)."""
+        watch = self.touch_kept(tenant_id)
+        if watch is None:
+            watch = await self._acquire(tenant_id)
+            self._last_used[tenant_id] = time.monotonic()
+        return watch
+
+    def touch_kept(self, tenant_id: PydanticObjectId) -> TenantWatch | None:
+        """`touch` for a watch already kept, without waiting; None if it is not kept."""
         watch = self._watches.get(tenant_id)
         if watch is None or tenant_id not in self._last_used:
-            watch = await self._acquire(tenant_id)
+            return None
         self._last_used[tenant_id] = time.monotonic()
         return watch
 

@@ -3,6 +3,7 @@
 from beanie import Document
 
 from pumppilot.models.accounts import Admin, PendingEntry, Role, User
+from pumppilot.models.presence import WorkerPresence
 from pumppilot.models.runs import (
     ACTIVE_STATUSES,
     EndReason,
@@ -32,6 +33,7 @@ DOCUMENT_MODELS: tuple[type[Document], ...] = (
     LedgerEntry,
     AuditEntry,
     LoginThrottle,
+    WorkerPresence,
 )
 
 __all__ = [
@@ -56,5 +58,6 @@ __all__ = [
     "Session",
     "UsageRecord",
     "User",
+    "WorkerPresence",
     "status_fields",
 ]

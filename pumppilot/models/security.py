@@ -50,6 +50,8 @@ class Device(Document):
     key_hash: str
     created_at: datetime
     revoked: bool = False
+    # A durable copy that lags the board's polls; ask `pumppilot.presence` whether it is
+    # online.
     last_seen_at: datetime | None = None
     load_shedding: bool | None = None
     ready: bool | None = None
@@ -62,10 +64,6 @@ class Device(Document):
     @staticmethod
     def key_of(admin_id: PydanticObjectId, device_id: str) -> str:
         return f"{admin_id}/{device_id}"
-
-    def online(self, now: datetime, offline_after: timedelta) -> bool:
-        """Whether the board has polled within `offline_after` of `now`."""
-        return seen_within(self.last_seen_at, now, offline_after)
 
     class Settings:
         name = "devices"

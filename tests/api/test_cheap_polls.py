@@ -5,6 +5,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from pumppilot import presence as presence_module
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings
 from pumppilot.engines import devices, queue, timer
@@ -12,9 +13,10 @@ from pumppilot.engines.devices import DeviceReport
 from pumppilot.live import boards
 from pumppilot.live.boards import BURST
 from pumppilot.models import Device, Run, RunStatus
+from pumppilot.presence import Presence
 from tests.factories import PASSWORD, Tenant
 from tests.helpers import gql, login, poll
-from tests.store_commands import WRITES, counter
+from tests.store_commands import counter
 
 SIGNALS = {"loadShedding": "0", "ready": "1", "output": "0"}
 
@@ -35,58 +37,6 @@ async def test_a_poll_that_changes_nothing_costs_no_store_command(
 
     assert answer.status_code == 200
     assert commands == []
-
-
-async def test_last_seen_times_are_flushed_once_a_quarter_of_the_offline_threshold_old(
-    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, settings: Settings
-):
-    await _poll(http, tenant)
-    clock.advance(3)
-    await _poll(http, tenant)
-    with counter.counted() as early:
-        nothing = await app.state.runtime.boards.flush()
-
-    clock.advance(settings.offline_after.total_seconds() / 4)
-    await _poll(http, tenant)
-    with counter.counted() as commands:
-        flushed = await app.state.runtime.boards.flush()
-    stored = await Device.find_one(Device.device_id == tenant.device_id)
-
-    assert (nothing, early) == (0, [])
-    assert flushed == 1
-    assert [name for name in commands if name in WRITES] == ["update"]
-    assert stored is not None
-    assert stored.last_seen_at == clock.now()
-
-
-async def test_a_flush_larger_than_a_batch_writes_every_board(
-    app: Starlette,
-    http: httpx.AsyncClient,
-    tenant: Tenant,
-    clock: ManualClock,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-):
-    monkeypatch.setattr(boards, "FLUSH_BATCH", 2)
-    quarter = settings.offline_after / 4
-    keys = {tenant.device_id: tenant.device_key}
-    for number in range(2, 7):
-        _, keys[f"pump-{number}"] = await devices.register_device(
-            actor=tenant.as_admin, device_id=f"pump-{number}", name="pump", clock=clock
-        )
-    # The first polls record each board's signals through the engines; the next ones are
-    # answered from memory.
-    for _ in range(2):
-        for device_id, key in keys.items():
-            await poll(http, tenant.id, device_id, key, **SIGNALS)
-        clock.advance(quarter.total_seconds())
-    with counter.counted() as commands:
-        flushed = await app.state.runtime.boards.flush()
-    stored = await Device.find(Device.admin_id == tenant.id).to_list()
-
-    assert flushed == 6
-    assert [name for name in commands if name in WRITES] == ["update"] * 3
-    assert {device.last_seen_at for device in stored} == {clock.now() - quarter}
 
 
 async def test_a_changed_signal_holds_the_run_at_the_same_poll(
@@ -219,6 +169,8 @@ async def test_a_board_polling_from_memory_is_never_taken_for_silent(
     monkeypatch.setattr(boards, "BURST", 1000)
     strict = settings.model_copy(update={"offline_after_seconds": 20, "poll_seconds": 5})
     memory = boards.Boards(app.state.runtime.watches, strict, clock)
+    # The flush marks boards silent by the same threshold.
+    monkeypatch.setattr(presence_module, "_presence", Presence(strict.offline_after, clock))
     report = DeviceReport(load_shedding=False, ready=True, output_on=True)
     await queue.start_run(
         tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock

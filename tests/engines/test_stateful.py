@@ -25,6 +25,7 @@ from pumppilot.engines.devices import DeviceReport
 from pumppilot.engines.runs import ms_run
 from pumppilot.errors import PumpPilotError, Suspended
 from pumppilot.models import DOCUMENT_MODELS, Device, LedgerEntry, Run, RunStatus, User
+from pumppilot.presence import presence
 from pumppilot.store import EmbeddedStore
 from tests.factories import Tenant, make_tenant
 
@@ -175,13 +176,14 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(milliseconds=st.integers(min_value=OFFLINE_AFTER_MS + 1, max_value=300_000))
     def board_falls_silent(self, milliseconds: int) -> None:
-        # The motor runs out the lease of the board's last recorded poll, and the run is
-        # charged that much. Polls are recorded at most once per poll interval, so the
-        # last recorded one may be up to that much earlier than the last one sent.
+        # The motor runs out the lease of the board's last poll, and the run is charged
+        # that much. The store records polls at most once per poll interval; the
+        # process's presence table has the last one.
         board = self._run(Device.find_one({"admin_id": self.tenant.id}))
         assert board is not None
-        assert board.last_seen_at is not None
-        lease_end = board.last_seen_at + timedelta(milliseconds=LEASE_MS)
+        last_poll = presence().last_seen(str(board.id), board.last_seen_at)
+        assert last_poll is not None
+        lease_end = last_poll + timedelta(milliseconds=LEASE_MS)
         self._runs_for(max(0, round((lease_end - self.clock.now()).total_seconds() * 1000)))
         self.clock.advance(milliseconds / 1000)
         self._run(timer.tick(settings=self.settings, clock=self.clock))

@@ -7,6 +7,7 @@ import strawberry
 from pumppilot import models
 from pumppilot.engines import accounts, wallet
 from pumppilot.engines.runs import remaining_seconds, seconds_held, seconds_run
+from pumppilot.presence import presence
 
 # The documents' enums are exposed as they are, so a value means the same in both places.
 strawberry.enum(models.Role, description="What an account may do.")
@@ -193,7 +194,7 @@ class Device:
         description="Whether the board has polled recently enough to run the motor."
     )
     last_seen_at: datetime | None = strawberry.field(
-        description="Its last recorded poll; recorded at most once per poll interval."
+        description="Its last poll, as the workers last shared it (every few seconds)."
     )
     load_shedding: bool | None
     ready: bool | None
@@ -207,12 +208,13 @@ class Device:
     def from_model(
         cls, device: models.Device, *, now: datetime, offline_after: timedelta
     ) -> "Device":
+        table = presence()
         return cls(
             device_id=device.device_id,
             name=device.name,
             revoked=device.revoked,
-            online=device.online(now, offline_after) and not device.revoked,
-            last_seen_at=device.last_seen_at,
+            online=table.online(device, now, offline_after) and not device.revoked,
+            last_seen_at=table.last_seen(str(device.id), device.last_seen_at),
             load_shedding=device.load_shedding,
             ready=device.ready,
             output_on=device.output_on,

@@ -1,0 +1,206 @@
+"""When each board last polled, as this worker and the other workers heard it.
+
+Ten thousand boards polling every 5 s are 2,000 polls a second, and the offline rule
+needs each board's last poll known to every worker within seconds. Written to each
+board's document, that is as many store writes as polls; the embedded store manages
+about a thousand updates a second on a whole core. So each worker remembers the polls
+it answered and, at each flush, replaces one document (`WorkerPresence`) listing them,
+then reads the other workers' documents. Whether a board is online is decided on the
+newest of three times: its stored `last_seen_at`, this worker's memory, and the other
+workers' documents.
+
+A board's own `last_seen_at` is still brought up to date, at a bounded rate
+(`DURABLE_PER_FLUSH`), for boards whose stored time is `DURABLE_SECONDS` behind; and at
+once when a board falls silent, in the same write that marks it offline.
+
+The engines ask the process's table (`presence()`), as they publish on its event bus:
+a worker installs its own when it starts; anything else gets an empty table that only
+remembers what passed through the engines in this process.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from beanie import PydanticObjectId
+from pymongo import UpdateOne
+
+from pumppilot import events
+from pumppilot.clock import Clock, SystemClock
+from pumppilot.models import Device, WorkerPresence
+from pumppilot.models.security import seen_within
+
+log = logging.getLogger(__name__)
+
+# A board's stored last-seen time is refreshed once it is this far behind its last poll,
+DURABLE_SECONDS = 300
+# by at most this many boards per flush, oldest first: 40 writes a second at a 5 s flush.
+DURABLE_PER_FLUSH = 200
+# A worker that wrote nothing for this long is gone; its document is deleted.
+FORGET_WORKER = timedelta(hours=1)
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Heard:
+    """A board this worker answered: its last poll, and the newest time the store holds."""
+
+    at: datetime
+    stored: datetime
+    tenant_id: PydanticObjectId
+    device_id: str
+
+
+class Presence:
+    """Boards are named by their document id in hex, as in the shared documents: a
+    string's hash is kept, where an ObjectId's is computed at every lookup."""
+
+    def __init__(self, offline_after: timedelta, clock: Clock | None = None) -> None:
+        self.worker = uuid4().hex
+        self._offline_after = offline_after
+        self._clock = clock or SystemClock()
+        self._heard: dict[str, _Heard] = {}
+        self._others: dict[str, datetime] = {}
+
+    def note(
+        self,
+        board: str,
+        at: datetime,
+        *,
+        stored: datetime | None,
+        tenant_id: PydanticObjectId,
+        device_id: str,
+    ) -> None:
+        """A poll of `board` at `at`; `stored` is the newest last-seen time in the store."""
+        entry = self._heard.get(board)
+        if entry is None:
+            self._heard[board] = _Heard(at, stored or NEVER, tenant_id, device_id)
+            return
+        entry.at = max(entry.at, at)
+        if stored is not None:
+            entry.stored = max(entry.stored, stored)
+
+    def heard(self, device: Device, at: datetime, *, stored: datetime | None = None) -> None:
+        """A poll of `device` at `at`; `stored` is a last-seen time just written."""
+        known = max(stored or NEVER, device.last_seen_at or NEVER)
+        self.note(
+            str(device.id), at, stored=known, tenant_id=device.admin_id, device_id=device.device_id
+        )
+
+    def last_seen(self, board: str, stored: datetime | None) -> datetime | None:
+        """The newest poll of the board known here: stored, heard here, or by others."""
+        newest = stored
+        entry = self._heard.get(board)
+        if entry is not None and (newest is None or entry.at > newest):
+            newest = entry.at
+        other = self._others.get(board)
+        if other is not None and (newest is None or other > newest):
+            newest = other
+        return newest
+
+    def online(self, device: Device, now: datetime, offline_after: timedelta) -> bool:
+        """Whether the board polled, on any worker, within `offline_after` of `now`."""
+        seen = self.last_seen(str(device.id), device.last_seen_at)
+        return seen_within(seen, now, offline_after)
+
+    async def flush(self) -> int:
+        """Share what this worker heard, learn what the others did, and mark boards that
+        fell silent offline; returns how many boards' stored times were brought up to date.
+        """
+        now = self._clock.now()
+        await self.refresh()
+        await self._mark_silent(now)
+        written = await self._write_durable()
+        await self._publish(now)
+        return written
+
+    async def refresh(self) -> None:
+        """Read the other workers' documents; a worker does this as it starts, too."""
+        now = self._clock.now()
+        others: dict[str, datetime] = {}
+        found = WorkerPresence.get_pymongo_collection().find(
+            {"worker": {"$ne": self.worker}, "written_at": {"$gte": now - FORGET_WORKER}}
+        )
+        async for document in found:
+            for board, at in document["seen"].items():
+                if at > others.get(board, NEVER):
+                    others[board] = at
+        self._others = others
+
+    async def _mark_silent(self, now: datetime) -> None:
+        """Boards this worker heard last that no worker heard within the threshold.
+
+        The write is conditional on the stored time too, so a board another worker has
+        written back to life meanwhile is left alone.
+        """
+        cutoff = now - self._offline_after
+        silent = [
+            (board, entry)
+            for board, entry in self._heard.items()
+            if (self.last_seen(board, entry.stored) or NEVER) < cutoff
+        ]
+        for board, entry in silent:
+            del self._heard[board]
+            result = await Device.get_pymongo_collection().update_one(
+                {
+                    "_id": PydanticObjectId(board),
+                    "marked_offline": False,
+                    "revoked": False,
+                    "last_seen_at": {"$lt": cutoff},
+                },
+                {"$set": {"marked_offline": True, "last_seen_at": max(entry.at, entry.stored)}},
+            )
+            if result.modified_count:
+                log.info("device %s of tenant %s is offline", entry.device_id, entry.tenant_id)
+                await events.publish("device", entry.tenant_id, subject=entry.device_id)
+
+    async def _write_durable(self) -> int:
+        behind = timedelta(seconds=DURABLE_SECONDS)
+        due = [
+            (board, entry)
+            for board, entry in self._heard.items()
+            if entry.at - entry.stored >= behind
+        ]
+        due.sort(key=lambda item: item[1].stored)
+        due = due[:DURABLE_PER_FLUSH]
+        if not due:
+            return 0
+
+        # One update by id per board: the embedded store matches a list of ids (`$in`) by
+        # comparing every board with every id.
+        await Device.get_pymongo_collection().bulk_write(
+            [
+                UpdateOne(
+                    {"_id": PydanticObjectId(board), "last_seen_at": {"$lt": entry.at}},
+                    {"$set": {"last_seen_at": entry.at}},
+                )
+                for board, entry in due
+            ],
+            ordered=False,
+        )
+        for _, entry in due:
+            entry.stored = entry.at
+        return len(due)
+
+    async def _publish(self, now: datetime) -> None:
+        seen = {board: entry.at for board, entry in self._heard.items()}
+        collection = WorkerPresence.get_pymongo_collection()
+        await collection.replace_one(
+            {"worker": self.worker},
+            {"worker": self.worker, "written_at": now, "seen": seen},
+            upsert=True,
+        )
+        await collection.delete_many({"written_at": {"$lt": now - FORGET_WORKER}})
+
+
+_presence = Presence(timedelta(seconds=20))
+
+
+def presence() -> Presence:
+    return _presence
+
+
+def use_presence(table: Presence) -> None:
+    global _presence  # noqa: PLW0603 - one table per process, as with the event bus
+    _presence = table
