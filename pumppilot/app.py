@@ -27,7 +27,7 @@ from pumppilot.engines import timer
 from pumppilot.events import EventBus, InMemoryBus
 from pumppilot.events.redis_bus import RedisBus
 from pumppilot.live.watch import Watches
-from pumppilot.presence import use_presence
+from pumppilot.presence import presence, use_presence
 from pumppilot.runtime import Runtime
 from pumppilot.store import open_store
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         events.use_bus(bus)
         # What the other workers (or this one before a restart) heard, before any poll or
         # tick asks whether a board is online.
+        earlier_presence = presence()
         use_presence(runtime.presence)
         await runtime.presence.refresh()
         background = [
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.boards.close()
+            use_presence(earlier_presence)
             await runtime.watches.close()
             if isinstance(bus, RedisBus):
                 await bus.close()

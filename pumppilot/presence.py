@@ -19,6 +19,7 @@ remembers what passed through the engines in this process.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -33,12 +34,16 @@ from pumppilot.models.security import seen_within
 
 log = logging.getLogger(__name__)
 
-# A board's stored last-seen time is refreshed once it is this far behind its last poll,
+# A board's stored last-seen time is brought up to date once it is this far behind its
+# last poll, for at most `DURABLE_PER_FLUSH` boards per flush, the furthest behind first:
+# 40 writes a second per worker at a 5 s flush.
 DURABLE_SECONDS = 300
-# by at most this many boards per flush, oldest first: 40 writes a second at a 5 s flush.
 DURABLE_PER_FLUSH = 200
-# A worker that wrote nothing for this long is gone; its document is deleted.
-FORGET_WORKER = timedelta(hours=1)
+# A worker that wrote nothing for this long has stopped. Its document is deleted, at most
+# once a minute: its polls matter while runs are held over them, within seconds, and a
+# crash-looping worker leaves a document per start.
+FORGET_WORKER = timedelta(minutes=10)
+FORGET_EVERY_SECONDS = 60.0
 NEVER = datetime.min.replace(tzinfo=UTC)
 
 
@@ -53,15 +58,19 @@ class _Heard:
 
 
 class Presence:
-    """Boards are named by their document id in hex, as in the shared documents: a
-    string's hash is kept, where an ObjectId's is computed at every lookup."""
+    """The newest poll of each board that this process knows of, and the flush that
+    shares it with the other workers.
 
-    def __init__(self, offline_after: timedelta, clock: Clock | None = None) -> None:
+    Boards are named by their document id in hex, as in the shared documents: a string
+    keeps its hash, where an ObjectId's is computed again at every lookup.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self.worker = uuid4().hex
-        self._offline_after = offline_after
         self._clock = clock or SystemClock()
         self._heard: dict[str, _Heard] = {}
         self._others: dict[str, datetime] = {}
+        self._forgotten_at = time.monotonic()
 
     def note(
         self,
@@ -104,16 +113,17 @@ class Presence:
         seen = self.last_seen(str(device.id), device.last_seen_at)
         return seen_within(seen, now, offline_after)
 
-    async def flush(self) -> int:
+    async def flush(self, offline_after: timedelta) -> int:
         """Share what this worker heard, learn what the others did, and mark boards that
         fell silent offline; returns how many boards' stored times were brought up to date.
         """
         now = self._clock.now()
-        await self.refresh()
-        await self._mark_silent(now)
-        written = await self._write_durable()
+        # Sharing first: it is what keeps other workers from holding this worker's boards'
+        # runs, so nothing after it may delay or prevent it.
         await self._publish(now)
-        return written
+        await self.refresh()
+        await self._mark_silent(now - offline_after)
+        return await self._write_durable()
 
     async def refresh(self) -> None:
         """Read the other workers' documents; a worker does this as it starts, too."""
@@ -128,20 +138,20 @@ class Presence:
                     others[board] = at
         self._others = others
 
-    async def _mark_silent(self, now: datetime) -> None:
-        """Boards this worker heard last that no worker heard within the threshold.
+    async def _mark_silent(self, cutoff: datetime) -> None:
+        """Boards this worker heard that no worker heard since `cutoff`.
 
-        The write is conditional on the stored time too, so a board another worker has
-        written back to life meanwhile is left alone.
+        Each worker that heard such a board tries; the write is conditional, so one mark
+        wins, and a board another worker has written back to life is left alone. The
+        stored time only moves forward, to the newest poll any worker shared.
         """
-        cutoff = now - self._offline_after
         silent = [
-            (board, entry)
+            (board, seen)
             for board, entry in self._heard.items()
-            if (self.last_seen(board, entry.stored) or NEVER) < cutoff
+            if (seen := self.last_seen(board, entry.stored) or NEVER) < cutoff
         ]
-        for board, entry in silent:
-            del self._heard[board]
+        for board, seen in silent:
+            entry = self._heard.pop(board)
             result = await Device.get_pymongo_collection().update_one(
                 {
                     "_id": PydanticObjectId(board),
@@ -149,7 +159,7 @@ class Presence:
                     "revoked": False,
                     "last_seen_at": {"$lt": cutoff},
                 },
-                {"$set": {"marked_offline": True, "last_seen_at": max(entry.at, entry.stored)}},
+                {"$set": {"marked_offline": True}, "$max": {"last_seen_at": seen}},
             )
             if result.modified_count:
                 log.info("device %s of tenant %s is offline", entry.device_id, entry.tenant_id)
@@ -191,10 +201,12 @@ class Presence:
             {"worker": self.worker, "written_at": now, "seen": seen},
             upsert=True,
         )
-        await collection.delete_many({"written_at": {"$lt": now - FORGET_WORKER}})
+        if time.monotonic() - self._forgotten_at >= FORGET_EVERY_SECONDS:
+            self._forgotten_at = time.monotonic()
+            await collection.delete_many({"written_at": {"$lt": now - FORGET_WORKER}})
 
 
-_presence = Presence(timedelta(seconds=20))
+_presence = Presence()
 
 
 def presence() -> Presence:

@@ -25,4 +25,4 @@ class Runtime:
         # Frozen, so set through object: the caches must share this runtime's watches.
         object.__setattr__(self, "sessions", SessionCache(self.watches))
         object.__setattr__(self, "boards", Boards(self.watches, self.settings, self.clock))
-        object.__setattr__(self, "presence", Presence(self.settings.offline_after, self.clock))
+        object.__setattr__(self, "presence", Presence(self.clock))

@@ -37,6 +37,7 @@ from pumppilot.stopping import stopping
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5.0
+MIN_FLUSH_SECONDS = 1.0
 # A board may poll in a burst of this many (a reboot, a card scan), then twice as often
 # as it is told to; faster than that it is answered 429.
 BURST = 5
@@ -76,8 +77,17 @@ class _Facts:
 
 
 @dataclass(slots=True)
+class _Allowance:
+    """A board's poll allowance: `BURST` polls, refilled at twice the rate it is told."""
+
+    tokens: float
+    at: float
+
+
+@dataclass(slots=True)
 class _Verified:
-    """A board whose key and tenant were found good, and when; and its poll allowance."""
+    """A board whose key and tenant were found good, and when; and its poll allowance,
+    which is the board's own, whatever spelling of its ids it is reached by."""
 
     key: bytes
     watch: TenantWatch
@@ -85,8 +95,7 @@ class _Verified:
     board: Board
     facts: _Facts
     at: float
-    tokens: float
-    tokens_at: float
+    allowance: _Allowance
 
     def still_good(self, watch: TenantWatch, key: bytes) -> bool:
         return (
@@ -103,6 +112,7 @@ class Boards:
         self._settings = settings
         self._clock = clock
         self._answers: dict[str, tuple[QueueView, int, PollAnswer]] = {}
+        self._allowances: dict[str, _Allowance] = {}
         self._verified: dict[tuple[str, str], _Verified] = {}
         self._offline_after = settings.offline_after
 
@@ -111,7 +121,7 @@ class Boards:
     ) -> PollAnswer:
         check = await self._checked(admin_id, device_id, key)
         watch, facts = check.watch, check.facts
-        self._limit(check)
+        self._limit(check.allowance)
         now = self._clock.now()
 
         view = await state.queue_view(watch, max_age=BULK_MAX_AGE, refresh_behind=True)
@@ -156,11 +166,11 @@ class Boards:
         found = await self._board(watch, tenant_id, device_id)
         board = devices.check_board(found, device_id=device_id, key=key)
         now = time.monotonic()
-        # A board checked again keeps what is left of its allowance.
-        tokens, tokens_at = (earlier.tokens, earlier.tokens_at) if earlier else (float(BURST), now)
-        check = _Verified(
-            key.encode(), watch, generation, board, _Facts.of(board[0]), now, tokens, tokens_at
-        )
+        facts = _Facts.of(board[0])
+        # Kept by board, not by claim: a board checked again, or named another way (an
+        # ObjectId is read in either case), keeps what is left of its allowance.
+        allowance = self._allowances.setdefault(facts.board, _Allowance(float(BURST), now))
+        check = _Verified(key.encode(), watch, generation, board, facts, now, allowance)
         self._verified[claim] = check
         return check
 
@@ -230,36 +240,55 @@ class Boards:
             return due is not None and due <= now
         return active.hold_reason is HoldReason.DEVICE_OFFLINE
 
-    def _limit(self, check: _Verified) -> None:
+    def _limit(self, allowance: _Allowance) -> None:
         # Real elapsed time, not the service's clock: a wall clock set back or forward
         # must neither lock boards out nor lift the limit.
         rate = 2 / self._settings.poll_seconds
         now = time.monotonic()
-        tokens = min(float(BURST), check.tokens + (now - check.tokens_at) * rate)
-        check.tokens_at = now
+        tokens = min(float(BURST), allowance.tokens + (now - allowance.at) * rate)
+        allowance.at = now
         if tokens < 1:
-            check.tokens = tokens
+            allowance.tokens = tokens
             raise RateLimited(
                 f"poll at most every {self._settings.poll_seconds} s",
                 retry_after_seconds=math.ceil((1 - tokens) / rate),
             )
-        check.tokens = tokens - 1
+        allowance.tokens = tokens - 1
 
     async def flush(self) -> int:
         """Share this worker's polls through the presence table and drop old checks;
         returns how many boards' stored last-seen times were brought up to date."""
-        # Answers are kept for their second only, checks for a while: dropping them here
-        # bounds the memory.
+        # Answers are kept for their second only, checks and allowances for a while:
+        # dropping them here bounds the memory. An allowance unused that long is full
+        # again; a check goes with it, so that a board never has two allowances.
         self._answers.clear()
         cutoff = time.monotonic() - BULK_MAX_AGE
-        self._verified = {
-            claim: check for claim, check in self._verified.items() if check.at >= cutoff
+        self._allowances = {
+            board: allowance
+            for board, allowance in self._allowances.items()
+            if allowance.at >= cutoff
         }
-        return await presence().flush()
+        self._verified = {
+            claim: check
+            for claim, check in self._verified.items()
+            if check.at >= cutoff and self._allowances.get(check.facts.board) is check.allowance
+        }
+        return await presence().flush(self._settings.offline_after)
+
+    def flush_seconds(self) -> float:
+        """How often to flush: a poll must reach every worker, through this worker's flush
+        and theirs, well within the offline threshold (a third of it is left for the
+        flushes themselves)."""
+        spare = self._settings.offline_after_seconds - self._settings.poll_seconds
+        return max(MIN_FLUSH_SECONDS, min(FLUSH_SECONDS, spare / 3))
 
     async def flush_forever(self) -> None:
+        # On a fixed schedule: a slow flush does not push the next one later.
+        interval = self.flush_seconds()
+        due = time.monotonic() + interval
         while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            due = max(due + interval, time.monotonic())
             try:
                 await self.flush()
             except Exception:

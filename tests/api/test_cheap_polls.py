@@ -169,8 +169,7 @@ async def test_a_board_polling_from_memory_is_never_taken_for_silent(
     monkeypatch.setattr(boards, "BURST", 1000)
     strict = settings.model_copy(update={"offline_after_seconds": 20, "poll_seconds": 5})
     memory = boards.Boards(app.state.runtime.watches, strict, clock)
-    # The flush marks boards silent by the same threshold.
-    monkeypatch.setattr(presence_module, "_presence", Presence(strict.offline_after, clock))
+    monkeypatch.setattr(presence_module, "_presence", Presence(clock))
     report = DeviceReport(load_shedding=False, ready=True, output_on=True)
     await queue.start_run(
         tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock

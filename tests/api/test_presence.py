@@ -1,5 +1,6 @@
 """Boards' polls shared between workers through one presence document per worker."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -7,12 +8,14 @@ import pytest
 from starlette.applications import Starlette
 
 from pumppilot import presence as presence_module
+from pumppilot.app import create_app
 from pumppilot.clock import ManualClock
 from pumppilot.config import Settings
 from pumppilot.engines import devices, queue, timer
+from pumppilot.engines.devices import DeviceReport
 from pumppilot.live import boards
 from pumppilot.models import Device, HoldReason, Run, RunStatus, WorkerPresence
-from pumppilot.presence import Presence, presence, use_presence
+from pumppilot.presence import Presence, use_presence
 from tests.factories import Tenant
 from tests.helpers import poll
 from tests.store_commands import WRITES, counter
@@ -27,12 +30,9 @@ def strict(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def worker(
-    app: Starlette, strict: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> Presence:
-    """This worker's presence table, with the service's offline threshold; the one the
-    app installed is put back afterwards."""
-    table = Presence(strict.offline_after, clock)
+def worker(app: Starlette, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Presence:
+    """This worker's presence table; the one the app installed is put back afterwards."""
+    table = Presence(clock)
     monkeypatch.setattr(presence_module, "_presence", table)
     return table
 
@@ -51,8 +51,12 @@ async def _stored(tenant: Tenant) -> dict[str, Device]:
     return {device.device_id: device for device in found}
 
 
+async def _poll(http: httpx.AsyncClient, tenant: Tenant, **report: str) -> httpx.Response:
+    return await poll(http, tenant.id, tenant.device_id, tenant.device_key, **(SIGNALS | report))
+
+
 async def test_a_flush_shares_every_boards_poll_in_one_write(
-    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence
+    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence, strict: Settings
 ):
     keys = await _boards(tenant, 6, clock)
     # The first polls go through the engines, which record each board; the next ones are
@@ -61,34 +65,29 @@ async def test_a_flush_shares_every_boards_poll_in_one_write(
         for device_id, key in keys.items():
             await poll(http, tenant.id, device_id, key, **SIGNALS)
         clock.advance(3)
-    before = await _stored(tenant)
 
     with counter.counted() as commands:
-        await app.state.runtime.boards.flush()
+        await worker.flush(strict.offline_after)
     shared = await WorkerPresence.find_one(WorkerPresence.worker == worker.worker)
-    after = await _stored(tenant)
+    stored = await _stored(tenant)
 
-    # One replacement of this worker's document, and the clearing of departed workers'.
-    assert [name for name in commands if name in WRITES] == ["update", "delete"]
+    assert [name for name in commands if name in WRITES] == ["update"]
     assert shared is not None
-    assert {shared.seen[str(device.id)] for device in after.values()} == {
+    assert {shared.seen[str(device.id)] for device in stored.values()} == {
         clock.now() - timedelta(seconds=3)
     }
-    # The boards' own documents were not written: their stored times are seconds behind.
-    assert {device.last_seen_at for device in after.values()} == {
-        clock.now() - timedelta(seconds=6)
-    }
-    assert {device.last_seen_at for device in before.values()} == {
+    # The boards' own documents were not written: their stored times are a poll behind.
+    assert {device.last_seen_at for device in stored.values()} == {
         clock.now() - timedelta(seconds=6)
     }
 
 
-async def test_stored_times_catch_up_at_a_bounded_rate_oldest_first(
-    app: Starlette,
+async def test_stored_times_catch_up_at_a_bounded_rate_furthest_behind_first(
     http: httpx.AsyncClient,
     tenant: Tenant,
     clock: ManualClock,
     worker: Presence,
+    strict: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setattr(presence_module, "DURABLE_PER_FLUSH", 2)
@@ -97,7 +96,7 @@ async def test_stored_times_catch_up_at_a_bounded_rate_oldest_first(
     keys = await _boards(tenant, 5, clock)
     for device_id, key in keys.items():
         await poll(http, tenant.id, device_id, key, **SIGNALS)
-        # Each board recorded a second after the one before: pump-1 is the oldest.
+        # Each board recorded a second after the one before: pump-1 is furthest behind.
         clock.advance(1)
     # Every board keeps polling, from memory, until its stored time is far behind.
     for _ in range(presence_module.DURABLE_SECONDS // 15 + 1):
@@ -105,10 +104,15 @@ async def test_stored_times_catch_up_at_a_bounded_rate_oldest_first(
         for device_id, key in keys.items():
             assert (await poll(http, tenant.id, device_id, key, **SIGNALS)).status_code == 200
 
-    written = [await app.state.runtime.boards.flush() for _ in range(4)]
+    written = [await worker.flush(strict.offline_after)]
+    caught_up = {
+        name for name, board in (await _stored(tenant)).items() if board.last_seen_at == clock.now()
+    }
+    written += [await worker.flush(strict.offline_after) for _ in range(3)]
     stored = await _stored(tenant)
 
     assert written == [2, 2, 1, 0]
+    assert caught_up == {tenant.device_id, "pump-2"}
     assert {device.last_seen_at for device in stored.values()} == {clock.now()}
 
 
@@ -122,14 +126,15 @@ async def test_a_board_heard_by_another_worker_keeps_its_run_going_here(
     await queue.start_run(
         tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock
     )
+    started = clock.now()
     # Polls at 0 s (recorded in the board's document), 10 s and 19 s (from memory).
     for step in (0, 10, 9):
         clock.advance(step)
         assert (await _poll(http, tenant)).json()["motor"] == "ON"
-    await worker.flush()
+    await worker.flush(strict.offline_after)
 
     # Another worker, whose timer ticks at 30 s: the board's document says 30 s ago.
-    elsewhere = Presence(strict.offline_after, clock)
+    elsewhere = Presence(clock)
     await elsewhere.refresh()
     use_presence(elsewhere)
     clock.advance(11)
@@ -146,10 +151,65 @@ async def test_a_board_heard_by_another_worker_keeps_its_run_going_here(
     assert held is not None
     assert held.status is RunStatus.HOLD
     assert held.hold_reason is HoldReason.DEVICE_OFFLINE
+    # Charged until the lease of the last poll that any worker heard ran out.
+    assert held.held_since == started + timedelta(seconds=19 + strict.lease_seconds)
+
+
+async def test_a_board_polling_one_worker_is_never_taken_for_silent_by_another(
+    app: Starlette,
+    tenant: Tenant,
+    clock: ManualClock,
+    strict: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(boards, "BURST", 1000)
+    answering, ticking = Presence(clock), Presence(clock)
+    memory = boards.Boards(app.state.runtime.watches, strict, clock)
+    report = DeviceReport(load_shedding=False, ready=True, output_on=True)
+    await queue.start_run(
+        tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock
+    )
+
+    async def on(table: Presence, work: Callable[[], Awaitable[object]]) -> object:
+        monkeypatch.setattr(presence_module, "_presence", table)
+        return await work()
+
+    # Half-second steps. The board polls the answering worker a little late, every 5.5 s;
+    # each worker flushes every 5 s, out of step; the other worker's timer ticks at every
+    # step.
+    next_poll = 0.0
+    for step in range(360):
+        now = step / 2
+        if now >= next_poll:
+            answer = await on(
+                answering,
+                lambda: memory.poll(
+                    admin_id=str(tenant.id),
+                    device_id=tenant.device_id,
+                    key=tenant.device_key,
+                    report=report,
+                ),
+            )
+            assert isinstance(answer, devices.PollAnswer)
+            assert answer.motor_on, f"the motor was stopped at {now} s"
+            next_poll += 5.5
+        if step % 10 == 9:
+            await answering.flush(strict.offline_after)
+        if step % 10 == 4:
+            await ticking.flush(strict.offline_after)
+        await on(ticking, lambda: timer.tick(settings=strict, clock=clock))
+        clock.advance(0.5)
+
+    run = await Run.find_one(Run.admin_id == tenant.id)
+    stored = (await _stored(tenant))[tenant.device_id]
+    assert run is not None
+    assert run.status is RunStatus.RUNNING
+    assert run.holds == []
+    assert not stored.marked_offline
 
 
 async def test_a_board_that_falls_silent_is_marked_offline_by_the_worker_that_heard_it(
-    app: Starlette, http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence
+    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence, strict: Settings
 ):
     await _poll(http, tenant)
     clock.advance(10)
@@ -157,35 +217,61 @@ async def test_a_board_that_falls_silent_is_marked_offline_by_the_worker_that_he
     last_poll = clock.now()
 
     clock.advance(15)
-    await app.state.runtime.boards.flush()
+    await worker.flush(strict.offline_after)
     still = (await _stored(tenant))[tenant.device_id]
     clock.advance(6)
-    await app.state.runtime.boards.flush()
+    await worker.flush(strict.offline_after)
     silent = (await _stored(tenant))[tenant.device_id]
 
     assert not still.marked_offline
     assert silent.marked_offline
     # The stored time catches up with the last poll in the same write.
     assert silent.last_seen_at == last_poll
-    assert not worker.online(silent, clock.now(), timedelta(seconds=20))
+    assert not worker.online(silent, clock.now(), strict.offline_after)
 
 
 async def test_a_restarted_worker_knows_the_polls_its_predecessor_shared(
-    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, strict: Settings, worker: Presence
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: ManualClock,
+    settings: Settings,
+    strict: Settings,
+    worker: Presence,
 ):
     await _poll(http, tenant)
     clock.advance(10)
     await _poll(http, tenant)
-    await worker.flush()
+    await worker.flush(strict.offline_after)
 
-    restarted = Presence(strict.offline_after, clock)
-    await restarted.refresh()
-    board = (await _stored(tenant))[tenant.device_id]
+    restarted = create_app(settings, clock=clock)
+    async with restarted.router.lifespan_context(restarted):
+        table = restarted.state.runtime.presence
+        board = (await _stored(tenant))[tenant.device_id]
+        known = table.last_seen(str(board.id), board.last_seen_at)
 
     assert board.last_seen_at == clock.now() - timedelta(seconds=10)
-    assert restarted.last_seen(str(board.id), board.last_seen_at) == clock.now()
-    assert presence() is worker
+    assert known == clock.now()
 
 
-async def _poll(http: httpx.AsyncClient, tenant: Tenant) -> httpx.Response:
-    return await poll(http, tenant.id, tenant.device_id, tenant.device_key, **SIGNALS)
+async def test_a_board_keeps_one_allowance_however_it_names_its_tenant(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    # An ObjectId reads the same in upper case; the board is the same board.
+    shouted = str(tenant.id).upper()
+    answers = [await _poll(http, tenant) for _ in range(boards.BURST - 1)]
+    answers.append(await poll(http, shouted, tenant.device_id, tenant.device_key, **SIGNALS))
+    answers.append(await poll(http, shouted, tenant.device_id, tenant.device_key, **SIGNALS))
+
+    assert [answer.status_code for answer in answers] == [200] * boards.BURST + [429]
+
+
+async def test_a_board_checked_again_after_an_event_keeps_what_is_left_of_its_allowance(
+    http: httpx.AsyncClient, tenant: Tenant
+):
+    answers = [await _poll(http, tenant) for _ in range(boards.BURST - 1)]
+    # A changed signal goes through the engines, whose event makes the next poll check
+    # the board again.
+    answers.append(await _poll(http, tenant, loadShedding="1"))
+    answers.append(await _poll(http, tenant, loadShedding="1"))
+
+    assert [answer.status_code for answer in answers] == [200] * boards.BURST + [429]

@@ -113,7 +113,8 @@ class Subscription:
 
     @strawberry.subscription(
         description="The tenant's boards now, then whenever one goes online or offline or "
-        "reports different signals or output. Offline is noticed by the next timer tick.",
+        "reports different signals or output. Offline is announced within seconds of the "
+        "threshold.",
         **allow_in_resolver(*EVERYONE),
     )
     async def device_changed(
@@ -122,16 +123,15 @@ class Subscription:
         caller = await authorize(info.context, EVERYONE)
         tenant = await tenancy.tenant_for(caller, tenant_id)
         runtime = info.context.runtime
-        settings, clock = runtime.settings, runtime.clock
 
         async with stream(info.context, tenant, caller) as live:
 
             async def relevant() -> object:
-                boards = await state.boards(live.watch, settings=settings, clock=clock)
+                boards = await state.boards(live.watch)
                 return [device_type(board, runtime) for board in boards]
 
             async for _ in live.changes(relevant):
-                boards = await state.boards(live.watch, settings=settings, clock=clock)
+                boards = await state.boards(live.watch)
                 build = partial(_shared_boards, boards, runtime)
                 payload = live.watch.rendered("boards", boards, build)
                 if not await live.sent_directly(payload):
