@@ -3,10 +3,11 @@
 A board polls every few seconds, and most polls change nothing: the same signals, the
 same run. Such a poll is answered from the tenant's watch (the board and its tenant,
 the queue), and noted in the process's presence table (`pumppilot.presence`), which a
-background flush shares with the other workers every `FLUSH_SECONDS`. A poll takes the
-full path through the engines, with its writes and settling, when anything may need
-them: a changed signal, a board coming back online (marked offline, or no poll of it
-known within the offline threshold), a deadline passed, or a run to promote or resume.
+background flush shares with the other workers every few seconds (`flush_seconds`). A
+poll takes the full path through the engines, with its writes and settling, when
+anything may need them: a changed signal, a board coming back online (marked offline,
+or no poll of it known within the offline threshold), a deadline passed, or a run to
+promote or resume.
 """
 
 import asyncio

@@ -275,3 +275,19 @@ async def test_a_board_checked_again_after_an_event_keeps_what_is_left_of_its_al
     answers.append(await _poll(http, tenant, loadShedding="1"))
 
     assert [answer.status_code for answer in answers] == [200] * boards.BURST + [429]
+
+
+def test_workers_flush_often_enough_for_a_poll_to_reach_each_other_in_time(
+    app: Starlette, settings: Settings, clock: ManualClock
+):
+    def interval(offline_after: int, poll_seconds: int) -> float:
+        chosen = settings.model_copy(
+            update={"offline_after_seconds": offline_after, "poll_seconds": poll_seconds}
+        )
+        return boards.Boards(app.state.runtime.watches, chosen, clock).flush_seconds()
+
+    # The defaults; a threshold just over a poll interval; a long one.
+    assert interval(20, 5) == 5.0
+    assert interval(11, 5) == 2.0
+    assert interval(6, 5) == 1.0
+    assert interval(600, 5) == 5.0
