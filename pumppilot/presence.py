@@ -18,7 +18,6 @@ a worker installs its own when it starts; anything else gets an empty table that
 remembers what passed through the engines in this process.
 """
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,12 +26,9 @@ from uuid import uuid4
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
-from pumppilot import events
 from pumppilot.clock import Clock, SystemClock
 from pumppilot.models import Device, WorkerPresence
 from pumppilot.models.security import seen_within
-
-log = logging.getLogger(__name__)
 
 # A board's stored last-seen time is brought up to date once it is this far behind its
 # last poll, for at most `DURABLE_PER_FLUSH` boards per flush, the furthest behind first:
@@ -55,6 +51,14 @@ class _Heard:
     stored: datetime
     tenant_id: PydanticObjectId
     device_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SilentBoard:
+    board_id: PydanticObjectId
+    tenant_id: PydanticObjectId
+    device_id: str
+    last_seen: datetime
 
 
 class Presence:
@@ -113,17 +117,14 @@ class Presence:
         seen = self.last_seen(str(device.id), device.last_seen_at)
         return seen_within(seen, now, offline_after)
 
-    async def flush(self, offline_after: timedelta) -> int:
-        """Share what this worker heard, learn what the others did, and mark boards that
-        fell silent offline; returns how many boards' stored times were brought up to date.
+    async def share(self) -> None:
+        """Write what this worker heard, then read what the others did.
+
+        Writing comes first: it is what keeps other workers from holding the runs of this
+        worker's boards, so nothing may delay or prevent it.
         """
-        now = self._clock.now()
-        # Sharing first: it is what keeps other workers from holding this worker's boards'
-        # runs, so nothing after it may delay or prevent it.
-        await self._publish(now)
+        await self._publish(self._clock.now())
         await self.refresh()
-        await self._mark_silent(now - offline_after)
-        return await self._write_durable()
 
     async def refresh(self) -> None:
         """Read the other workers' documents; a worker does this as it starts, too."""
@@ -138,34 +139,24 @@ class Presence:
                     others[board] = at
         self._others = others
 
-    async def _mark_silent(self, cutoff: datetime) -> None:
-        """Boards this worker heard that no worker heard since `cutoff`.
-
-        Each worker that heard such a board tries; the write is conditional, so one mark
-        wins, and a board another worker has written back to life is left alone. The
-        stored time only moves forward, to the newest poll any worker shared.
-        """
+    def fell_silent(self, cutoff: datetime) -> list[SilentBoard]:
+        """The boards this worker heard that no worker heard since `cutoff`, forgotten
+        here as they are returned: marking them offline is the engines' to do."""
         silent = [
             (board, seen)
             for board, entry in self._heard.items()
             if (seen := self.last_seen(board, entry.stored) or NEVER) < cutoff
         ]
+        found = []
         for board, seen in silent:
             entry = self._heard.pop(board)
-            result = await Device.get_pymongo_collection().update_one(
-                {
-                    "_id": PydanticObjectId(board),
-                    "marked_offline": False,
-                    "revoked": False,
-                    "last_seen_at": {"$lt": cutoff},
-                },
-                {"$set": {"marked_offline": True}, "$max": {"last_seen_at": seen}},
+            found.append(
+                SilentBoard(PydanticObjectId(board), entry.tenant_id, entry.device_id, seen)
             )
-            if result.modified_count:
-                log.info("device %s of tenant %s is offline", entry.device_id, entry.tenant_id)
-                await events.publish("device", entry.tenant_id, subject=entry.device_id)
+        return found
 
-    async def _write_durable(self) -> int:
+    async def write_durable(self) -> int:
+        """Bring the furthest-behind stored times up to date; returns how many."""
         behind = timedelta(seconds=DURABLE_SECONDS)
         due = [
             (board, entry)

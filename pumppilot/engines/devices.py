@@ -5,7 +5,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -395,12 +395,38 @@ async def mark_silent_offline(*, settings: Settings, clock: Clock) -> int:
         seen = table.last_seen(str(board["_id"]), board["last_seen_at"])
         if seen is None or seen >= cutoff:
             continue
-        result = await Device.get_pymongo_collection().update_one(
-            {"_id": board["_id"], "marked_offline": False, "last_seen_at": board["last_seen_at"]},
-            {"$set": {"marked_offline": True, "last_seen_at": seen}},
-        )
-        if result.modified_count:
+        tenant_id, device_id = board["admin_id"], board["device_id"]
+        if await mark_offline(board["_id"], tenant_id, device_id, last_seen=seen, cutoff=cutoff):
             marked += 1
-            log.info("device %s of tenant %s is offline", board["device_id"], board["admin_id"])
-            await events.publish("device", board["admin_id"], subject=board["device_id"])
     return marked
+
+
+async def mark_offline(
+    board_id: PydanticObjectId,
+    tenant_id: PydanticObjectId,
+    device_id: str,
+    *,
+    last_seen: datetime,
+    cutoff: datetime,
+) -> bool:
+    """Mark a board that no worker heard since `cutoff` offline, and announce it.
+
+    The write is conditional, so of the workers and timers that try, one wins, and a
+    board whose stored time says it polled since is left alone. The stored time only
+    moves forward, to `last_seen`, the newest poll any worker shared.
+    """
+    result = await Device.get_pymongo_collection().update_one(
+        {
+            "_id": board_id,
+            "marked_offline": False,
+            "revoked": False,
+            "last_seen_at": {"$lt": cutoff},
+        },
+        {"$set": {"marked_offline": True}, "$max": {"last_seen_at": last_seen}},
+    )
+    if not result.modified_count:
+        return False
+
+    log.info("device %s of tenant %s is offline", device_id, tenant_id)
+    await events.publish("device", tenant_id, subject=device_id)
+    return True

@@ -257,11 +257,27 @@ class Boards:
         allowance.tokens = tokens - 1
 
     async def flush(self) -> int:
-        """Share this worker's polls through the presence table and drop old checks;
-        returns how many boards' stored last-seen times were brought up to date."""
-        # Answers are kept for their second only, checks and allowances for a while:
-        # dropping them here bounds the memory. An allowance unused that long is full
-        # again; a check goes with it, so that a board never has two allowances.
+        """Share this worker's polls through the presence table, mark the boards that
+        fell silent offline, and drop old checks; returns how many boards' stored
+        last-seen times were brought up to date."""
+        self._forget_old()
+        table = presence()
+        await table.share()
+        silent_since = self._clock.now() - self._offline_after
+        for board in table.fell_silent(silent_since):
+            await devices.mark_offline(
+                board.board_id,
+                board.tenant_id,
+                board.device_id,
+                last_seen=board.last_seen,
+                cutoff=silent_since,
+            )
+        return await table.write_durable()
+
+    def _forget_old(self) -> None:
+        """Answers are kept for their second only, checks and allowances for a while:
+        dropping them bounds the memory. An allowance unused that long is full again; a
+        check goes with it, so that a board never has two allowances."""
         self._answers.clear()
         cutoff = time.monotonic() - BULK_MAX_AGE
         self._allowances = {
@@ -274,7 +290,6 @@ class Boards:
             for claim, check in self._verified.items()
             if check.at >= cutoff and self._allowances.get(check.facts.board) is check.allowance
         }
-        return await presence().flush(self._settings.offline_after)
 
     def flush_seconds(self) -> float:
         """How often to flush: a poll must reach every worker, through this worker's flush

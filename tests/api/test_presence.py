@@ -37,6 +37,12 @@ def worker(app: Starlette, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) 
     return table
 
 
+@pytest.fixture
+def flusher(app: Starlette, strict: Settings, clock: ManualClock) -> boards.Boards:
+    """This worker's polls, flushed with the service's offline threshold."""
+    return boards.Boards(app.state.runtime.watches, strict, clock)
+
+
 async def _boards(tenant: Tenant, count: int, clock: ManualClock) -> dict[str, str]:
     keys = {tenant.device_id: tenant.device_key}
     for number in range(2, count + 1):
@@ -56,7 +62,12 @@ async def _poll(http: httpx.AsyncClient, tenant: Tenant, **report: str) -> httpx
 
 
 async def test_a_flush_shares_every_boards_poll_in_one_write(
-    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence, strict: Settings
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: ManualClock,
+    worker: Presence,
+    flusher: boards.Boards,
+    strict: Settings,
 ):
     keys = await _boards(tenant, 6, clock)
     # The first polls go through the engines, which record each board; the next ones are
@@ -67,7 +78,7 @@ async def test_a_flush_shares_every_boards_poll_in_one_write(
         clock.advance(3)
 
     with counter.counted() as commands:
-        await worker.flush(strict.offline_after)
+        await flusher.flush()
     shared = await WorkerPresence.find_one(WorkerPresence.worker == worker.worker)
     stored = await _stored(tenant)
 
@@ -87,6 +98,7 @@ async def test_stored_times_catch_up_at_a_bounded_rate_furthest_behind_first(
     tenant: Tenant,
     clock: ManualClock,
     worker: Presence,
+    flusher: boards.Boards,
     strict: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ):
@@ -104,11 +116,11 @@ async def test_stored_times_catch_up_at_a_bounded_rate_furthest_behind_first(
         for device_id, key in keys.items():
             assert (await poll(http, tenant.id, device_id, key, **SIGNALS)).status_code == 200
 
-    written = [await worker.flush(strict.offline_after)]
+    written = [await flusher.flush()]
     caught_up = {
         name for name, board in (await _stored(tenant)).items() if board.last_seen_at == clock.now()
     }
-    written += [await worker.flush(strict.offline_after) for _ in range(3)]
+    written += [await flusher.flush() for _ in range(3)]
     stored = await _stored(tenant)
 
     assert written == [2, 2, 1, 0]
@@ -122,6 +134,7 @@ async def test_a_board_heard_by_another_worker_keeps_its_run_going_here(
     clock: ManualClock,
     strict: Settings,
     worker: Presence,
+    flusher: boards.Boards,
 ):
     await queue.start_run(
         tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock
@@ -131,7 +144,7 @@ async def test_a_board_heard_by_another_worker_keeps_its_run_going_here(
     for step in (0, 10, 9):
         clock.advance(step)
         assert (await _poll(http, tenant)).json()["motor"] == "ON"
-    await worker.flush(strict.offline_after)
+    await flusher.flush()
 
     # Another worker, whose timer ticks at 30 s: the board's document says 30 s ago.
     elsewhere = Presence(clock)
@@ -165,6 +178,7 @@ async def test_a_board_polling_one_worker_is_never_taken_for_silent_by_another(
     monkeypatch.setattr(boards, "BURST", 1000)
     answering, ticking = Presence(clock), Presence(clock)
     memory = boards.Boards(app.state.runtime.watches, strict, clock)
+    elsewhere = boards.Boards(app.state.runtime.watches, strict, clock)
     report = DeviceReport(load_shedding=False, ready=True, output_on=True)
     await queue.start_run(
         tenant_id=tenant.id, user_id=tenant.user_id("ann"), minutes=5, settings=strict, clock=clock
@@ -194,9 +208,9 @@ async def test_a_board_polling_one_worker_is_never_taken_for_silent_by_another(
             assert answer.motor_on, f"the motor was stopped at {now} s"
             next_poll += 5.5
         if step % 10 == 9:
-            await answering.flush(strict.offline_after)
+            await on(answering, memory.flush)
         if step % 10 == 4:
-            await ticking.flush(strict.offline_after)
+            await on(ticking, elsewhere.flush)
         await on(ticking, lambda: timer.tick(settings=strict, clock=clock))
         clock.advance(0.5)
 
@@ -209,7 +223,12 @@ async def test_a_board_polling_one_worker_is_never_taken_for_silent_by_another(
 
 
 async def test_a_board_that_falls_silent_is_marked_offline_by_the_worker_that_heard_it(
-    http: httpx.AsyncClient, tenant: Tenant, clock: ManualClock, worker: Presence, strict: Settings
+    http: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: ManualClock,
+    worker: Presence,
+    flusher: boards.Boards,
+    strict: Settings,
 ):
     await _poll(http, tenant)
     clock.advance(10)
@@ -217,10 +236,10 @@ async def test_a_board_that_falls_silent_is_marked_offline_by_the_worker_that_he
     last_poll = clock.now()
 
     clock.advance(15)
-    await worker.flush(strict.offline_after)
+    await flusher.flush()
     still = (await _stored(tenant))[tenant.device_id]
     clock.advance(6)
-    await worker.flush(strict.offline_after)
+    await flusher.flush()
     silent = (await _stored(tenant))[tenant.device_id]
 
     assert not still.marked_offline
@@ -237,11 +256,12 @@ async def test_a_restarted_worker_knows_the_polls_its_predecessor_shared(
     settings: Settings,
     strict: Settings,
     worker: Presence,
+    flusher: boards.Boards,
 ):
     await _poll(http, tenant)
     clock.advance(10)
     await _poll(http, tenant)
-    await worker.flush(strict.offline_after)
+    await flusher.flush()
 
     restarted = create_app(settings, clock=clock)
     async with restarted.router.lifespan_context(restarted):
